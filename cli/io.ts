@@ -1,0 +1,71 @@
+/**
+ * Shared CLI plumbing: argument parsing, JSON input (stdin or --in FILE), JSON output, and the
+ * one-line error contract (stderr, non-zero exit). Commands throw InputError for bad input.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InputError } from '../src/core/errors.ts';
+import type { JobContext } from '../src/core/jobs.ts';
+
+export interface CommandDef {
+  /** "surface inspect", "price" … (space-separated for sub-commands). */
+  name: string;
+  summary: string;
+  /** Usage lines shown by `--help`. */
+  usage: string;
+  /**
+   * Runs the command. The returned value is printed as JSON on stdout (undefined prints
+   * nothing). Progress goes to stderr through ctx.onProgress when --progress is given.
+   */
+  run(argv: string[], ctx: JobContext): Promise<unknown>;
+}
+
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (e) {
+    throw new InputError((e as Error).message.replace(/\. To specify a positional.*$/s, ''));
+  }
+}
+
+/** JSON from --in FILE, or from stdin when no file is given. */
+export function readJsonInput(file: string | undefined): unknown {
+  const where = file ?? 'stdin';
+  let text: string;
+  try {
+    text = readFileSync(file ?? 0, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read input: ${(e as Error).message}`, where);
+  }
+  if (!text.trim()) throw new InputError('no JSON input (pass --in FILE or pipe JSON on stdin)', where);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`not valid JSON: ${(e as Error).message}`, where);
+  }
+}
+
+export function requireOption<T>(value: T | undefined, flag: string): T {
+  if (value === undefined || value === '') throw new InputError(`missing required option ${flag}`);
+  return value;
+}
+
+export function intOption(value: string | undefined, flag: string, dflt?: number): number {
+  if (value === undefined) {
+    if (dflt === undefined) throw new InputError(`missing required option ${flag}`);
+    return dflt;
+  }
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InputError(`${flag} must be an integer, got "${value}"`);
+  return n;
+}
+
+export function numberOption(value: string | undefined, flag: string, dflt?: number): number {
+  if (value === undefined) {
+    if (dflt === undefined) throw new InputError(`missing required option ${flag}`);
+    return dflt;
+  }
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InputError(`${flag} must be a number, got "${value}"`);
+  return n;
+}
