@@ -43,8 +43,9 @@ export interface LabOptions {
 let server: { url: string; close(): Promise<void> } | undefined;
 
 export async function startServer(prefix = '/'): Promise<string> {
-  if (!server) server = await serve('dist', 0, { prefix });
-  return server.url;
+  // LAB_DIST lets a developer test a build in another folder without clobbering dist/.
+  if (!server) server = await serve(process.env.LAB_DIST ?? 'dist', 0, { prefix });
+  return server!.url;
 }
 
 export async function stopServer(): Promise<void> {
