@@ -20,7 +20,11 @@ export type RemoteJobs<T extends JobTable> = {
   ) => Promise<Awaited<ReturnType<T[K]>>>;
 };
 
-export function exposeJobs<T extends JobTable>(jobs: T): void {
+/** `endpoint` defaults to the worker's global scope; tests pass one end of a MessageChannel. */
+/** A progress report that could not be delivered (page gone, callback threw) must not fail the job. */
+function ignoreLostProgress(): void {}
+
+export function exposeJobs<T extends JobTable>(jobs: T, endpoint?: Comlink.Endpoint): void {
   const remote: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(jobs)) {
     remote[name] = async (args: unknown, onProgress?: (p: Progress) => void, abortPort?: MessagePort) => {
@@ -30,11 +34,11 @@ export function exposeJobs<T extends JobTable>(jobs: T): void {
         abortPort.start?.();
       }
       try {
-        return await fn(args, { signal: controller.signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined });
+        return await fn(args, { signal: controller.signal, onProgress: onProgress ? (p) => void Promise.resolve(onProgress(p)).catch(ignoreLostProgress) : undefined });
       } finally {
         abortPort?.close();
       }
     };
   }
-  Comlink.expose(remote);
+  Comlink.expose(remote, endpoint);
 }

@@ -3,7 +3,17 @@
  * CommandDef (or several, for sub-commands) and is listed here.
  */
 import type { CommandDef } from '../io.ts';
+import { surfaceCommands } from './surface.ts';
+import { doctor } from './doctor.ts';
+import { selftest } from './selftest.ts';
+import { feedCommands } from './feeds.ts';
+import { inverseCommands } from './inverse.ts';
 
 export const COMMANDS: CommandDef[] = [
   // commands: one spread per module
+  ...surfaceCommands,
+  ...feedCommands,
+  ...inverseCommands,
+  doctor,
+  selftest,
 ];

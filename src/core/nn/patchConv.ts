@@ -56,18 +56,51 @@ export function patchMatrix(h: number, w: number, spec: PatchSpec): Float32Array
   return p;
 }
 
-const cache = new Map<string, tf.Tensor2D>();
+const cache = new Map<string, { p: tf.Tensor2D; pT: tf.Tensor2D }>();
 
-function selection(h: number, w: number, spec: PatchSpec): tf.Tensor2D {
+function selection(h: number, w: number, spec: PatchSpec): { p: tf.Tensor2D; pT: tf.Tensor2D } {
   // Tensors live on one backend; key by backend so a backend switch builds a fresh P there.
   const key = `${tf.getBackend()}:${h}x${w}:${spec.kh}x${spec.kw}/${spec.stride}`;
-  let p = cache.get(key);
-  if (!p || p.isDisposed) {
+  let entry = cache.get(key);
+  if (!entry || entry.p.isDisposed) {
     const [ho, wo] = outputSize(h, w, spec);
-    p = tf.keep(tf.tensor2d(patchMatrix(h, w, spec), [h * w, ho * wo * spec.kh * spec.kw]));
-    cache.set(key, p);
+    const p = tf.keep(tf.tensor2d(patchMatrix(h, w, spec), [h * w, ho * wo * spec.kh * spec.kw]));
+    entry = { p, pT: tf.keep(tf.transpose(p)) };
+    cache.set(key, entry);
   }
-  return p;
+  return entry;
+}
+
+/**
+ * a @ b with a gradient built from explicit transposes and plain matMuls. Why: the wasm backend's
+ * matMul with a transposed operand (what tf.matMul's own gradient uses) measured ~10× slower
+ * than a transpose followed by a plain matMul ([2304, 288] × [288, 64]: 50 ms against 4 ms).
+ */
+export const fastMatMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+      tf.matMul(dy as tf.Tensor2D, tf.transpose(saved[1]!) as tf.Tensor2D),
+      tf.matMul(tf.transpose(saved[0]!) as tf.Tensor2D, dy as tf.Tensor2D),
+    ],
+  };
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/** rows @ P for the constant selection matrix P: only rows gets a gradient (dy @ Pᵀ, Pᵀ cached). */
+function select(rows: tf.Tensor2D, sel: { p: tf.Tensor2D; pT: tf.Tensor2D }): tf.Tensor2D {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.matMul(args[0] as tf.Tensor2D, sel.p),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, sel.pT),
+  }))(rows) as tf.Tensor2D;
+}
+
+/** Patches of x [B, H, W, C] as rows [B·C, Ho·Wo·K] (K = kh·kw, offset fastest). */
+function gatherPatches(x: tf.Tensor4D, spec: PatchSpec): tf.Tensor2D {
+  const [b, h, w, c] = x.shape;
+  const rows = x.transpose([0, 3, 1, 2]).reshape([b * c, h * w]) as tf.Tensor2D;
+  return select(rows, selection(h, w, spec));
 }
 
 /** Patches of x [B, H, W, C] → [B, Ho·Wo, kh·kw, C]. */
@@ -76,10 +109,30 @@ export function extractPatches(x: tf.Tensor4D, spec: PatchSpec): tf.Tensor4D {
     const [b, h, w, c] = x.shape;
     const [ho, wo] = outputSize(h, w, spec);
     const k = spec.kh * spec.kw;
-    const rows = x.transpose([0, 3, 1, 2]).reshape([b * c, h * w]);
-    const gathered = tf.matMul(rows, selection(h, w, spec)); // [B·C, Ho·Wo·K]
-    return gathered.reshape([b, c, ho * wo, k]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
+    return gatherPatches(x, spec).reshape([b, c, ho * wo, k]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
   });
+}
+
+/**
+ * Row-wise max of p [N, K] → [N, 1]. Its gradient routes dy to the maxima (ties share it, as
+ * tf.max's does) but broadcasts with matMuls by a ones row: wasm's broadcasting `equal`, which
+ * tf.max's gradient uses, measured ~15× slower than the same-shape one.
+ */
+function rowMax(p: tf.Tensor2D): tf.Tensor2D {
+  const k = p.shape[1];
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const y = tf.max(x, 1, true);
+    save([x, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const ones = tf.ones([1, k]) as tf.Tensor2D;
+        const hit = tf.cast(tf.equal(saved[0]!, tf.matMul(saved[1]! as tf.Tensor2D, ones)), 'float32');
+        return tf.mul(hit, tf.matMul(dy as tf.Tensor2D, ones));
+      },
+    };
+  })(p) as tf.Tensor2D;
 }
 
 function useNative(h: number, w: number, spec: PatchSpec): boolean {
@@ -95,8 +148,8 @@ export function patchConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, stride = 1): tf
   if (useNative(h, w, spec)) return tf.conv2d(x, kernel, stride, 'same');
   return tf.tidy(() => {
     const [ho, wo] = outputSize(h, w, spec);
-    const patches = extractPatches(x, spec).reshape([b * ho * wo, kh * kw * c]);
-    return tf.matMul(patches, kernel.reshape([kh * kw * c, f])).reshape([b, ho, wo, f]) as tf.Tensor4D;
+    const patches = extractPatches(x, spec).reshape([b * ho * wo, kh * kw * c]) as tf.Tensor2D;
+    return fastMatMul(patches, kernel.reshape([kh * kw * c, f]) as tf.Tensor2D).reshape([b, ho, wo, f]) as tf.Tensor4D;
   });
 }
 
@@ -110,12 +163,13 @@ export function patchMaxPool(x: tf.Tensor4D, size = 2, stride = 2): tf.Tensor4D 
   if (useNative(h, w, spec)) return tf.maxPool(x, size, stride, 'same');
   return tf.tidy(() => {
     const [ho, wo] = outputSize(h, w, spec);
-    return extractPatches(x, spec).max(2).reshape([b, ho, wo, c]) as tf.Tensor4D;
+    const rows = gatherPatches(x, spec).reshape([b * c * ho * wo, spec.kh * spec.kw]) as tf.Tensor2D;
+    return rowMax(rows).reshape([b, c, ho, wo]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
   });
 }
 
 /** Frees the cached selection matrices (e.g. before switching backends for good). */
 export function disposePatchCache(): void {
-  for (const p of cache.values()) p.dispose();
+  for (const e of cache.values()) tf.dispose([e.p, e.pT]);
   cache.clear();
 }

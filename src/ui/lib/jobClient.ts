@@ -27,7 +27,11 @@ export function jobClient<T extends JobTable>(worker: Worker): JobClient<T> {
       if (opts.signal?.aborted) onAbort();
       try {
         const fn = remote[name] as unknown as (a: unknown, p: unknown, port: MessagePort) => Promise<never>;
-        const progress = opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined;
+        // Return nothing to the worker: a callback such as `(p) => (state = p)` would otherwise
+        // hand back a Svelte $state proxy, which cannot be cloned, and the worker would see
+        // "Unserializable return value" rejections.
+        const report = opts.onProgress;
+        const progress = report ? Comlink.proxy((p: Progress) => void report(p)) : undefined;
         return await fn(args, progress, Comlink.transfer(port2, [port2]));
       } finally {
         opts.signal?.removeEventListener('abort', onAbort);

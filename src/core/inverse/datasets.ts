@@ -1,0 +1,90 @@
+/**
+ * The two data sets of seed chapter IX, already encoded for the network:
+ *  - HestonInverseDataset: synthetic surfaces with known parameters (supervised);
+ *  - RealIvSurfaceDataset: library surfaces without labels (reconstruction only, IX.3).
+ * Both are flat Float32Arrays so a batch is a cheap copy and the same code serves every backend.
+ */
+import { InputError } from '../errors.ts';
+import type { Surface } from '../surface/types.ts';
+import { encodeParamsInto, encodeSurfaceInto, type InverseNormalisation } from './normalisation.ts';
+
+/**
+ * The shape of a synthetic data set (src/core/surface/synthetic.ts HestonDataset satisfies it):
+ * params [N × 5] in PARAM_NAMES order, iv and mask [N × nk × nt] row-major, mask 1 = masked.
+ */
+export interface LabelledSurfaces {
+  n: number;
+  kGrid: number[];
+  tGrid: number[];
+  params: ArrayLike<number>;
+  iv: ArrayLike<number>;
+  mask: ArrayLike<number>;
+}
+
+export interface EncodedSet {
+  n: number;
+  cells: number;
+  /** Network input [n, nk, nt, 2]. */
+  x: Float32Array;
+  /** z-scored parameters [n, 5], for labelled sets. */
+  y?: Float32Array;
+}
+
+function encodeLabelled(ds: LabelledSurfaces, indices: ArrayLike<number>, norm: InverseNormalisation): EncodedSet {
+  const cells = ds.kGrid.length * ds.tGrid.length;
+  const x = new Float32Array(indices.length * cells * 2);
+  const y = new Float32Array(indices.length * 5);
+  for (let ii = 0; ii < indices.length; ii++) {
+    const i = indices[ii]!;
+    encodeSurfaceInto(ds.iv, ds.mask, i * cells, norm, x, ii * cells * 2);
+    encodeParamsInto(ds.params, i, norm, y, ii * 5);
+  }
+  return { n: indices.length, cells, x, y };
+}
+
+export const HestonInverseDataset = {
+  encode: encodeLabelled,
+};
+
+/** Checks a surface sits on the model's grid exactly (to 1e-9), naming the first mismatch. */
+export function checkGrid(kGrid: readonly number[], tGrid: readonly number[], want: { kGrid: readonly number[]; tGrid: readonly number[] }, where: string): void {
+  const fmt = (a: readonly number[]) => `[${a.map((v) => +v.toFixed(6)).join(', ')}]`;
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= 1e-9 * Math.max(1, Math.abs(v)));
+  if (!same(kGrid, want.kGrid)) {
+    throw new InputError(`k grid ${fmt(kGrid)} differs from the model's ${fmt(want.kGrid)} (resample the surface onto the model's grid first)`, where);
+  }
+  if (!same(tGrid, want.tGrid)) {
+    throw new InputError(`T grid ${fmt(tGrid)} differs from the model's ${fmt(want.tGrid)} (resample the surface onto the model's grid first)`, where);
+  }
+}
+
+/** Library surfaces on the model's grid → network inputs (no labels). */
+export const RealIvSurfaceDataset = {
+  encode(surfaces: readonly Surface[], grid: { kGrid: readonly number[]; tGrid: readonly number[] }, norm: InverseNormalisation): EncodedSet {
+    const cells = grid.kGrid.length * grid.tGrid.length;
+    const x = new Float32Array(surfaces.length * cells * 2);
+    surfaces.forEach((s, i) => {
+      const where = s.name ?? s.source ?? `surface ${i}`;
+      checkGrid(s.kGrid, s.tGrid, grid, where);
+      if (s.iv.length !== cells) throw new InputError(`iv has ${s.iv.length} values, expected ${cells}`, where);
+      let usable = 0;
+      for (let c = 0; c < cells; c++) if (s.mask?.[c] !== 1 && Number.isFinite(s.iv[c]!)) usable++;
+      if (usable === 0) throw new InputError('every point is masked: nothing to learn from', where);
+      encodeSurfaceInto(s.iv, s.mask, 0, norm, x, i * cells * 2);
+    });
+    return { n: surfaces.length, cells, x };
+  },
+};
+
+/** Copies rows `indices[from … from+len)` of a set into batch buffers. */
+export function gatherBatch(set: EncodedSet, indices: ArrayLike<number>, from: number, len: number): { x: Float32Array; y?: Float32Array } {
+  const row = set.cells * 2;
+  const x = new Float32Array(len * row);
+  const y = set.y ? new Float32Array(len * 5) : undefined;
+  for (let b = 0; b < len; b++) {
+    const i = indices[from + b]!;
+    x.set(set.x.subarray(i * row, (i + 1) * row), b * row);
+    if (y) y.set(set.y!.subarray(i * 5, i * 5 + 5), b * 5);
+  }
+  return { x, y };
+}

@@ -1,0 +1,82 @@
+/**
+ * Running a trained InverseHestonModel: batched inference on encoded inputs, and "apply a
+ * checkpoint to a surface" — parameters in natural units, the reconstructed surface and the
+ * latent embedding.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { HestonParams } from '../heston/params.ts';
+import type { Surface } from '../surface/types.ts';
+import type { InverseCheckpoint } from '../io/checkpoint.ts';
+import { InputError } from '../errors.ts';
+import { InverseHestonModel } from './model.ts';
+import { decodeParams, decodeSurface, encodeSurfaceInto, type InverseNormalisation } from './normalisation.ts';
+import { checkGrid } from './datasets.ts';
+
+export interface EncodedPredictions {
+  /** z-scored params [n × 5]. */
+  params: Float32Array;
+  /** Normalised reconstruction [n × cells]. */
+  recon: Float32Array;
+  /** Latent [n × hiddenDim]. */
+  latent: Float32Array;
+}
+
+/** Inference in batches of `batch` (bounded memory on any backend; reads back with await). */
+export async function predictEncoded(model: InverseHestonModel, x: Float32Array, n: number, batch = 1024): Promise<EncodedPredictions> {
+  const { nk, nt, hiddenDim } = model.topology;
+  const cells = nk * nt;
+  const params = new Float32Array(n * 5);
+  const recon = new Float32Array(n * cells);
+  const latent = new Float32Array(n * hiddenDim);
+  for (let from = 0; from < n; from += batch) {
+    const len = Math.min(batch, n - from);
+    const [p, r, z] = tf.tidy(() => {
+      const xb = tf.tensor4d(x.subarray(from * cells * 2, (from + len) * cells * 2), [len, nk, nt, 2]);
+      const out = model.forward(xb);
+      return [out.params, out.recon, out.latent];
+    });
+    params.set(await p!.data(), from * 5);
+    recon.set(await r!.data(), from * cells);
+    latent.set(await z!.data(), from * hiddenDim);
+    tf.dispose([p!, r!, z!]);
+  }
+  return { params, recon, latent };
+}
+
+export interface InversePrediction {
+  params: HestonParams;
+  /** Reconstructed IV, decimals, row-major [nk × nt]. */
+  reconstruction: Float64Array;
+  /** The regime embedding z. */
+  latent: number[];
+}
+
+export function encodeSurfaces(surfaces: readonly Surface[], grid: { kGrid: number[]; tGrid: number[] }, norm: InverseNormalisation): Float32Array {
+  const cells = grid.kGrid.length * grid.tGrid.length;
+  const x = new Float32Array(surfaces.length * cells * 2);
+  surfaces.forEach((s, i) => {
+    const where = s.name ?? s.source ?? `surface ${i}`;
+    checkGrid(s.kGrid, s.tGrid, grid, where);
+    if (s.iv.length !== cells) throw new InputError(`iv has ${s.iv.length} values, expected ${cells}`, where);
+    encodeSurfaceInto(s.iv, s.mask, 0, norm, x, i * cells * 2);
+  });
+  return x;
+}
+
+/** Applies a checkpoint to surfaces on its grid (a different grid is an InputError naming it). */
+export async function predictSurfaces(ck: InverseCheckpoint, surfaces: readonly Surface[], model?: InverseHestonModel): Promise<InversePrediction[]> {
+  const x = encodeSurfaces(surfaces, ck.grid, ck.normalisation);
+  const own = model ?? new InverseHestonModel(ck.topology, ck.weights);
+  try {
+    const out = await predictEncoded(own, x, surfaces.length);
+    const cells = ck.grid.kGrid.length * ck.grid.tGrid.length;
+    const h = ck.topology.hiddenDim;
+    return surfaces.map((_, i) => ({
+      params: decodeParams(out.params, ck.normalisation, i * 5),
+      reconstruction: decodeSurface(out.recon, ck.normalisation, i * cells),
+      latent: Array.from(out.latent.subarray(i * h, (i + 1) * h)),
+    }));
+  } finally {
+    if (!model) own.dispose();
+  }
+}

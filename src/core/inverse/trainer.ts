@@ -1,0 +1,395 @@
+/**
+ * Training the InverseHestonModel on the active tfjs backend, in the three modes of seed chapter IX:
+ *
+ *   synthetic  L = SmoothL1(params) + λ·MSE_masked(recon)                     (IX.2, supervised)
+ *   real       L = MSE_masked(recon) on library surfaces, ParamHeads optionally frozen (IX.3)
+ *   mixed      L = SmoothL1(params_s) + λ·MSE(recon_s) + λ_r·MSE(recon_r)       (IX.4)
+ *
+ * Same seed → same weight init, validation split and batch order (all from Rng), on any backend.
+ * The loop reports epoch, batch, losses and samples/s; awaits a PauseGate between batches; stops
+ * on abort; and every `checkpointEvery` epochs writes a resumable state (weights bundle + AdamW
+ * moments + history) to a Store, so closing the tab loses at most that interval.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../errors.ts';
+import { throttledProgress, throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
+import { Rng } from '../math/rng.ts';
+import { PARAM_NAMES } from '../heston/params.ts';
+import type { Surface } from '../surface/types.ts';
+import type { Store } from '../store/store.ts';
+import { decodeCheckpoint, encodeCheckpoint, type InverseCheckpoint, type JsonValue } from '../io/checkpoint.ts';
+import { AdamW, DEFAULT_ADAMW, type AdamWState } from './adamw.ts';
+import { HestonInverseDataset, RealIvSurfaceDataset, checkGrid, gatherBatch, type EncodedSet, type LabelledSurfaces } from './datasets.ts';
+import { InverseHestonModel, defaultTopology, type InverseTopology } from './model.ts';
+import { computeNormalisation, decodeParams, type InverseNormalisation } from './normalisation.ts';
+import { paramRecovery, type PerParam } from './metrics.ts';
+import { predictEncoded } from './predict.ts';
+import type { PauseGate } from './pauseGate.ts';
+
+export type InverseMode = 'synthetic' | 'real' | 'mixed';
+
+/** Every knob of a training run, with the seed's defaults where it gives one. */
+export interface InverseTrainConfig {
+  mode: InverseMode;
+  /** Weight init, validation split and batch order. */
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  /** Peak learning rate; cosine-decayed to lr·lrFinalFraction over the run. */
+  lr: number;
+  lrFinalFraction: number;
+  /** AdamW decoupled weight decay (matrices only). */
+  weightDecay: number;
+  /** λ: weight of the reconstruction loss on synthetic data (seed: 0.3). */
+  reconWeight: number;
+  /** λ_r: weight of the reconstruction loss on real surfaces (mixed mode). */
+  realReconWeight: number;
+  /** Real / mixed: keep the five ParamHeads as pre-trained (seed IX.3 train_param_heads=false). */
+  freezeParamHeads: boolean;
+  /** Share of each data set held out for validation. */
+  valFraction: number;
+  /** Write a resumable state every N epochs (0: never). */
+  checkpointEvery: number;
+  /** Architecture overrides (defaults in defaultTopology). */
+  topology?: Partial<Pick<InverseTopology, 'convChannels' | 'hiddenDim' | 'headHidden' | 'surfaceHidden' | 'kernel' | 'pool'>>;
+}
+
+export const DEFAULT_TRAIN_CONFIG: InverseTrainConfig = {
+  mode: 'synthetic',
+  seed: 1,
+  epochs: 30,
+  batchSize: 256,
+  lr: 2e-3,
+  lrFinalFraction: 0.05,
+  weightDecay: 1e-4,
+  reconWeight: 0.3,
+  realReconWeight: 0.3,
+  freezeParamHeads: true,
+  valFraction: 0.1,
+  checkpointEvery: 5,
+};
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainParamLoss: number;
+  trainReconLoss: number;
+  valLoss: number;
+  valParamLoss: number;
+  valReconLoss: number;
+  /** Validation R² per parameter in natural units (labelled data only). */
+  valR2: PerParam | null;
+  samplesPerSec: number;
+  seconds: number;
+}
+
+export interface TrainInputs {
+  /** Labelled synthetic surfaces (synthetic and mixed modes). */
+  synthetic?: LabelledSurfaces;
+  /** Library surfaces on the model's grid (real and mixed modes). */
+  real?: readonly Surface[];
+  /** Start from this checkpoint (required for real mode; optional for mixed and synthetic). */
+  init?: InverseCheckpoint & { hash?: string };
+  /** What the data was, for provenance: generator kind, n, seed, prior, file names … */
+  dataInfo?: { [k: string]: JsonValue };
+  prior?: JsonValue;
+}
+
+/** A resumable training state, as written to the Store every `checkpointEvery` epochs. */
+export interface ResumeState {
+  version: 1;
+  config: InverseTrainConfig;
+  /** Epochs completed. */
+  epoch: number;
+  /** The model so far, as a checkpoint bundle. */
+  bundle: Uint8Array;
+  optimizer: AdamWState;
+  history: EpochRecord[];
+  /** Sizes of the data it was training on; a resume on other data is refused. */
+  dataShape: { synthetic: number; real: number };
+  savedAt: string;
+}
+
+export interface TrainOptions {
+  gate?: PauseGate;
+  store?: Store;
+  /** Store key of the resumable state (default "inverse/run/latest"). */
+  stateKey?: string;
+  /** Continue from this state (same config and data). */
+  resume?: ResumeState;
+  name?: string;
+}
+
+export interface TrainResult {
+  checkpoint: InverseCheckpoint;
+  history: EpochRecord[];
+  /** Validation indices into inputs.synthetic (for evaluation on unseen data). */
+  valIndices: number[];
+}
+
+interface Split {
+  set: EncodedSet;
+  train: Int32Array;
+  val: Int32Array;
+}
+
+function split(n: number, valFraction: number, rng: Rng): { train: Int32Array; val: Int32Array } {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  rng.shuffle(order);
+  const nVal = n >= 10 ? Math.max(1, Math.round(n * valFraction)) : 0;
+  return { val: order.slice(0, nVal).sort(), train: order.slice(nVal) };
+}
+
+function lrAt(cfg: InverseTrainConfig, step: number, totalSteps: number): number {
+  const f = totalSteps > 1 ? Math.min(step / (totalSteps - 1), 1) : 1;
+  const lo = cfg.lr * cfg.lrFinalFraction;
+  return lo + 0.5 * (cfg.lr - lo) * (1 + Math.cos(Math.PI * f));
+}
+
+/** Masked MSE of the reconstruction against channel 0 of the input, and the Huber parameter loss. */
+function losses(model: InverseHestonModel, xb: tf.Tensor4D, yb: tf.Tensor2D | null): { param: tf.Scalar; recon: tf.Scalar } {
+  const [b, nk, nt] = xb.shape;
+  const out = model.forward(xb);
+  const target = tf.slice(xb, [0, 0, 0, 0], [b, nk, nt, 1]).reshape([b, nk * nt]);
+  const valid = tf.sub(1, tf.slice(xb, [0, 0, 0, 1], [b, nk, nt, 1]).reshape([b, nk * nt]));
+  const sq = tf.mul(tf.square(tf.sub(out.recon, target)), valid);
+  const recon = tf.div(tf.sum(sq), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+  let param = tf.scalar(0);
+  if (yb) {
+    // SmoothL1 with β = 1 in z-score units: quadratic for errors under one prior std.
+    const d = tf.abs(tf.sub(out.params, yb));
+    const q = tf.minimum(d, 1);
+    param = tf.mean(tf.add(tf.mul(0.5, tf.square(q)), tf.sub(d, q))) as tf.Scalar;
+  }
+  return { param, recon };
+}
+
+async function validate(model: InverseHestonModel, s: Split | null, labelled: LabelledSurfaces | undefined, norm: InverseNormalisation, batch: number) {
+  if (!s || s.val.length === 0) return { param: NaN, recon: NaN, r2: null as PerParam | null };
+  const { nk, nt } = model.topology;
+  let param = 0;
+  let recon = 0;
+  for (let from = 0; from < s.val.length; from += batch) {
+    const len = Math.min(batch, s.val.length - from);
+    const { x, y } = gatherBatch(s.set, s.val, from, len);
+    const parts = tf.tidy(() => {
+      const l = losses(model, tf.tensor4d(x, [len, nk, nt, 2]), y ? tf.tensor2d(y, [len, 5]) : null);
+      return tf.stack([l.param, l.recon]);
+    });
+    const v = await parts.data();
+    parts.dispose();
+    param += v[0]! * len;
+    recon += v[1]! * len;
+  }
+  let r2: PerParam | null = null;
+  if (labelled && s.set.y) {
+    const { x } = gatherBatch(s.set, s.val, 0, s.val.length);
+    const pred = await predictEncoded(model, x, s.val.length);
+    const natural = new Float64Array(s.val.length * 5);
+    const truth = new Float64Array(s.val.length * 5);
+    for (let i = 0; i < s.val.length; i++) {
+      const p = decodeParams(pred.params, norm, i * 5);
+      PARAM_NAMES.forEach((name, j) => {
+        natural[i * 5 + j] = p[name];
+        truth[i * 5 + j] = labelled.params[s.val[i]! * 5 + j]!;
+      });
+    }
+    r2 = paramRecovery(natural, truth, s.val.length).r2;
+  }
+  return { param: param / s.val.length, recon: recon / s.val.length, r2 };
+}
+
+export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: TrainInputs, opts: TrainOptions = {}, ctx: JobContext = {}): Promise<TrainResult> {
+  const cfg: InverseTrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...(opts.resume?.config ?? config) };
+  const where = 'inverse train';
+  if (!Number.isInteger(cfg.epochs) || cfg.epochs < 1) throw new InputError(`epochs must be a positive integer, got ${cfg.epochs}`, where);
+  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new InputError(`batch size must be a positive integer, got ${cfg.batchSize}`, where);
+  if (!(cfg.lr > 0)) throw new InputError(`learning rate must be positive, got ${cfg.lr}`, where);
+  const needsSynth = cfg.mode !== 'real';
+  const needsReal = cfg.mode !== 'synthetic';
+  if (needsSynth && (!inputs.synthetic || inputs.synthetic.n < 2)) throw new InputError(`${cfg.mode} mode needs a synthetic data set of at least 2 surfaces`, where);
+  if (needsReal && (!inputs.real || inputs.real.length === 0)) throw new InputError(`${cfg.mode} mode needs at least one library surface`, where);
+  if (cfg.mode === 'real' && !inputs.init && !opts.resume) throw new InputError('real mode fine-tunes a pre-trained checkpoint (reconstruction only): choose one to start from', where);
+
+  const init = opts.resume ? await decodeCheckpoint(opts.resume.bundle, 'resume state') : inputs.init;
+  const grid = init?.grid ?? { kGrid: [...inputs.synthetic!.kGrid], tGrid: [...inputs.synthetic!.tGrid] };
+  if (inputs.synthetic) checkGrid(inputs.synthetic.kGrid, inputs.synthetic.tGrid, grid, 'synthetic data set');
+  const nk = grid.kGrid.length;
+  const nt = grid.tGrid.length;
+  const cells = nk * nt;
+
+  const splitRng = Rng.stream(cfg.seed, 0);
+  let synth: Split | null = null;
+  let norm: InverseNormalisation;
+  if (inputs.synthetic && needsSynth) {
+    const ds = inputs.synthetic;
+    if (ds.iv.length !== ds.n * cells || ds.params.length !== ds.n * 5) throw new InputError(`synthetic data set: sizes do not match n=${ds.n} on a ${nk}×${nt} grid`, where);
+    const sp = split(ds.n, cfg.valFraction, splitRng);
+    norm = init?.normalisation ?? computeNormalisation(ds.iv, ds.mask, ds.params, cells, sp.train);
+    const all = Int32Array.from({ length: ds.n }, (_, i) => i);
+    synth = { set: HestonInverseDataset.encode(ds, all, norm), ...sp };
+  } else {
+    norm = init!.normalisation;
+  }
+  let real: Split | null = null;
+  if (needsReal) {
+    const set = RealIvSurfaceDataset.encode(inputs.real!, grid, norm);
+    real = { set, ...split(set.n, cfg.valFraction, Rng.stream(cfg.seed, 1)) };
+  }
+  if (opts.resume && (opts.resume.dataShape.synthetic !== (synth?.set.n ?? 0) || opts.resume.dataShape.real !== (real?.set.n ?? 0))) {
+    throw new InputError('the saved run was training on a different data set; regenerate the same data (same kind, n and seed) to resume it', where);
+  }
+
+  const topology = init?.topology ?? defaultTopology(nk, nt, cfg.topology);
+  const model = init ? new InverseHestonModel(topology, init.weights) : InverseHestonModel.fresh(topology, cfg.seed);
+  const trainVars = new Map([...model.vars].filter(([n]) => !(cfg.freezeParamHeads && cfg.mode !== 'synthetic' && n.startsWith('head_'))));
+  const optimizer = new AdamW(trainVars, { ...DEFAULT_ADAMW, weightDecay: cfg.weightDecay });
+  const history: EpochRecord[] = opts.resume ? [...opts.resume.history] : [];
+  let startEpoch = 0;
+  if (opts.resume) {
+    optimizer.setState(opts.resume.optimizer);
+    startEpoch = opts.resume.epoch;
+  }
+
+  const main = synth ?? real!;
+  const batchesPerEpoch = Math.max(1, Math.ceil(main.train.length / cfg.batchSize));
+  const totalSteps = batchesPerEpoch * cfg.epochs;
+  const report = throttledProgress(ctx, 200);
+  const stateKey = opts.stateKey ?? 'inverse/run/latest';
+  const provenanceFor = (epochs: number) => ({
+    mode: cfg.mode,
+    data: inputs.dataInfo ?? { synthetic: synth?.set.n ?? 0, real: real?.set.n ?? 0 },
+    seed: cfg.seed,
+    epochs,
+    prior: inputs.prior ?? null,
+    parent: inputs.init?.hash ?? null,
+  });
+  const snapshot = async (epochs: number, metrics: { [k: string]: JsonValue }): Promise<InverseCheckpoint> => ({
+    name: opts.name ?? `inverse-${cfg.mode}-seed${cfg.seed}-e${epochs}`,
+    created: new Date().toISOString(),
+    topology,
+    normalisation: norm,
+    grid,
+    provenance: provenanceFor(epochs),
+    metrics,
+    weights: await model.getWeights(),
+  });
+  const historyMetrics = (): { [k: string]: JsonValue } => {
+    const last = history[history.length - 1];
+    return last ? { val_loss: last.valLoss, val_param_loss: last.valParamLoss, val_recon_loss: last.valReconLoss, val_r2: last.valR2 as JsonValue } : {};
+  };
+
+  try {
+    let realCursor = 0;
+    let realOrder = real ? Int32Array.from(real.train) : new Int32Array(0);
+    for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
+      const t0 = performance.now();
+      const order = Int32Array.from(main.train);
+      Rng.stream(cfg.seed, 1000 + epoch).shuffle(order);
+      let sumTotal = 0;
+      let sumParam = 0;
+      let sumRecon = 0;
+      let seen = 0;
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        await opts.gate?.wait(ctx.signal);
+        throwIfAborted(ctx.signal);
+        const from = b * cfg.batchSize;
+        const len = Math.min(cfg.batchSize, order.length - from);
+        if (len <= 0) break;
+        const mb = gatherBatch(main.set, order, from, len);
+        let rb: { x: Float32Array } | null = null;
+        let rlen = 0;
+        if (cfg.mode === 'mixed' && real && realOrder.length > 0) {
+          rlen = Math.min(cfg.batchSize, realOrder.length);
+          const idx = new Int32Array(rlen);
+          for (let i = 0; i < rlen; i++) {
+            if (realCursor >= realOrder.length) {
+              realCursor = 0;
+              realOrder = Int32Array.from(real.train);
+              Rng.stream(cfg.seed, 500_000 + epoch * batchesPerEpoch + b).shuffle(realOrder);
+            }
+            idx[i] = realOrder[realCursor++]!;
+          }
+          rb = gatherBatch(real.set, idx, 0, rlen);
+        }
+        const lr = lrAt(cfg, epoch * batchesPerEpoch + b, totalSteps);
+        let parts: tf.Tensor | null = null;
+        tf.tidy(() => {
+          const xb = tf.tensor4d(mb.x, [len, nk, nt, 2]);
+          const yb = mb.y && cfg.mode !== 'real' ? tf.tensor2d(mb.y, [len, 5]) : null;
+          const xr = rb ? tf.tensor4d(rb.x, [rlen, nk, nt, 2]) : null;
+          const { value, grads } = tf.variableGrads((): tf.Scalar => {
+            const l = losses(model, xb, yb);
+            let total: tf.Scalar;
+            if (cfg.mode === 'real') total = l.recon;
+            else total = tf.add(l.param, tf.mul(cfg.reconWeight, l.recon)) as tf.Scalar;
+            if (xr) total = tf.add(total, tf.mul(cfg.realReconWeight, losses(model, xr, null).recon)) as tf.Scalar;
+            parts = tf.keep(tf.stack([total, l.param, l.recon]));
+            return total;
+          }, [...trainVars.values()]);
+          optimizer.apply(grads, lr);
+          value.dispose();
+        });
+        const v = await (parts as tf.Tensor | null)!.data();
+        (parts as tf.Tensor | null)!.dispose();
+        if (!Number.isFinite(v[0]!)) throw new Error(`training diverged at epoch ${epoch + 1}, batch ${b + 1} (loss ${v[0]}); lower the learning rate`);
+        sumTotal += v[0]! * len;
+        sumParam += v[1]! * len;
+        sumRecon += v[2]! * len;
+        seen += len;
+        const secs = (performance.now() - t0) / 1000;
+        report({
+          done: epoch * batchesPerEpoch + b + 1,
+          total: totalSteps,
+          message: `epoch ${epoch + 1}/${cfg.epochs}, batch ${b + 1}/${batchesPerEpoch}`,
+          metrics: { epoch: epoch + 1, batch: b + 1, loss: v[0]!, paramLoss: v[1]!, reconLoss: v[2]!, samplesPerSec: seen / Math.max(secs, 1e-9), lr },
+        });
+        // Let a pause / cancel message through now and then without slowing small batches.
+        if (b % 8 === 7) await yieldToEventLoop();
+      }
+      const trainSecs = (performance.now() - t0) / 1000;
+      const val = await validate(model, main, cfg.mode === 'real' ? undefined : inputs.synthetic, norm, 1024);
+      const valTotal = cfg.mode === 'real' ? val.recon : val.param + cfg.reconWeight * val.recon;
+      const rec: EpochRecord = {
+        epoch: epoch + 1,
+        trainLoss: sumTotal / Math.max(seen, 1),
+        trainParamLoss: sumParam / Math.max(seen, 1),
+        trainReconLoss: sumRecon / Math.max(seen, 1),
+        valLoss: valTotal,
+        valParamLoss: val.param,
+        valReconLoss: val.recon,
+        valR2: val.r2,
+        samplesPerSec: seen / Math.max(trainSecs, 1e-9),
+        seconds: trainSecs,
+      };
+      history.push(rec);
+      ctx.onProgress?.({
+        done: (epoch + 1) * batchesPerEpoch,
+        total: totalSteps,
+        message: `epoch ${epoch + 1}/${cfg.epochs} done: train ${rec.trainLoss.toFixed(4)}, val ${rec.valLoss.toFixed(4)}`,
+        metrics: { epoch: epoch + 1, epochDone: 1, trainLoss: rec.trainLoss, valLoss: rec.valLoss, samplesPerSec: rec.samplesPerSec, ...(rec.valR2 ? Object.fromEntries(PARAM_NAMES.map((p) => [`r2_${p}`, rec.valR2![p]])) : {}) },
+      });
+      if (opts.store && cfg.checkpointEvery > 0 && ((epoch + 1) % cfg.checkpointEvery === 0 || epoch + 1 === cfg.epochs)) {
+        const state: ResumeState = {
+          version: 1,
+          config: cfg,
+          epoch: epoch + 1,
+          bundle: await encodeCheckpoint(await snapshot(epoch + 1, historyMetrics())),
+          optimizer: await optimizer.getState(),
+          history: [...history],
+          dataShape: { synthetic: synth?.set.n ?? 0, real: real?.set.n ?? 0 },
+          savedAt: new Date().toISOString(),
+        };
+        await opts.store.set(stateKey, state);
+      }
+    }
+    return {
+      checkpoint: await snapshot(cfg.epochs, historyMetrics()),
+      history,
+      valIndices: synth ? Array.from(synth.val) : [],
+    };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Surface validation: every problem is named with the field and the grid point at fault, so a
+ * user reads "iv_surface: row 3 (k=0.2), column 2 (T=0.25): vol is NaN", not "invalid surface".
+ */
+import { InputError } from '../errors.ts';
+import type { Surface } from './types.ts';
+
+/** Vols above this (500 %) are taken as a unit mistake (percent read as decimal), not data. */
+export const MAX_IV = 5;
+/** Plausible timestamps: 1990-01-01 … 2100-01-01 UTC, in milliseconds. */
+export const MIN_TIMESTAMP_MS = Date.UTC(1990, 0, 1);
+export const MAX_TIMESTAMP_MS = Date.UTC(2100, 0, 1);
+
+/** Problems with a grid (k or T): non-finite, duplicate or non-increasing points. */
+export function gridProblems(grid: readonly number[], name: string, positive = false): string[] {
+  const out: string[] = [];
+  if (!Array.isArray(grid) || grid.length === 0) return [`${name} is empty`];
+  for (let i = 0; i < grid.length; i++) {
+    const x = grid[i]!;
+    if (typeof x !== 'number' || !Number.isFinite(x)) out.push(`${name}[${i}] is not a finite number (${String(x)})`);
+    else if (positive && x <= 0) out.push(`${name}[${i}] = ${x} must be > 0`);
+    if (i > 0 && Number.isFinite(x) && Number.isFinite(grid[i - 1]!)) {
+      if (x === grid[i - 1]) out.push(`${name}[${i}] = ${x} duplicates ${name}[${i - 1}]`);
+      else if (x < grid[i - 1]!) out.push(`${name} is not increasing: ${name}[${i}] = ${x} < ${name}[${i - 1}] = ${grid[i - 1]}`);
+    }
+  }
+  return out;
+}
+
+export function timestampProblem(ts: number): string | undefined {
+  if (typeof ts !== 'number' || !Number.isFinite(ts)) return `timestamp is not a finite number (${String(ts)})`;
+  if (ts >= MIN_TIMESTAMP_MS && ts <= MAX_TIMESTAMP_MS) return undefined;
+  const iso = (x: number) => (Math.abs(x) < 8.64e15 ? new Date(x).toISOString() : 'out of range');
+  if (ts >= MIN_TIMESTAMP_MS / 1000 && ts <= MAX_TIMESTAMP_MS / 1000) return `timestamp ${ts} looks like seconds, not milliseconds since the epoch`;
+  return `timestamp ${ts} (${iso(ts)}) is not plausible (expected milliseconds since the epoch between 1990 and 2100)`;
+}
+
+/** Every problem with s, as readable lines; empty when s is valid. */
+export function surfaceProblems(s: Surface): string[] {
+  const out: string[] = [];
+  const kp = gridProblems(s.kGrid, 'k_grid');
+  const tp = gridProblems(s.tGrid, 't_grid', true);
+  out.push(...kp, ...tp);
+  const nk = s.kGrid?.length ?? 0;
+  const nt = s.tGrid?.length ?? 0;
+  if (!(s.iv instanceof Float64Array)) out.push('iv must be a Float64Array');
+  else if (s.iv.length !== nk * nt) out.push(`iv_surface has ${s.iv.length} values but the grids need ${nk} × ${nt} = ${nk * nt} (shape mismatch)`);
+  if (s.mask !== undefined && (!(s.mask instanceof Uint8Array) || s.mask.length !== nk * nt)) {
+    out.push(`mask has ${s.mask?.length} values but the grids need ${nk} × ${nt} = ${nk * nt} (shape mismatch)`);
+  }
+  if (typeof s.spot !== 'number' || !Number.isFinite(s.spot) || s.spot <= 0) out.push(`spot must be a positive number (got ${String(s.spot)})`);
+  if (s.forward !== undefined) {
+    if (!Array.isArray(s.forward) || s.forward.length !== nt) out.push(`forward has ${s.forward?.length} values but t_grid has ${nt}`);
+    else s.forward.forEach((f, j) => {
+      if (!Number.isFinite(f) || f <= 0) out.push(`forward[${j}] must be a positive number (got ${f})`);
+    });
+  }
+  const tsp = timestampProblem(s.timestamp);
+  if (tsp) out.push(tsp);
+  if (out.length === 0) {
+    let unmasked = 0;
+    for (let i = 0; i < nk; i++) {
+      for (let j = 0; j < nt; j++) {
+        const idx = i * nt + j;
+        if (s.mask?.[idx] === 1) continue;
+        unmasked++;
+        const v = s.iv[idx]!;
+        const at = `iv_surface: row ${i} (k=${s.kGrid[i]}), column ${j} (T=${s.tGrid[j]})`;
+        if (Number.isNaN(v)) out.push(`${at}: vol is NaN (mask the point if it has no data)`);
+        else if (!Number.isFinite(v)) out.push(`${at}: vol is infinite`);
+        else if (v <= 0) out.push(`${at}: vol ${v} must be > 0`);
+        else if (v > MAX_IV) out.push(`${at}: vol ${v} is above ${MAX_IV} (percent given as decimals?)`);
+        if (out.length > 20) break;
+      }
+      if (out.length > 20) break;
+    }
+    if (unmasked === 0) out.push('every point of the surface is masked');
+  }
+  return out;
+}
+
+/** Throws an InputError listing the first problems (prefixed by `where`, e.g. the file name). */
+export function validateSurface(s: Surface, where?: string): void {
+  const problems = surfaceProblems(s);
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, 5).join('; ');
+  const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+  throw new InputError(shown + more, where);
+}
+
+/** Number of masked points. */
+export function maskedCount(s: Surface): number {
+  let n = 0;
+  if (s.mask) for (const m of s.mask) n += m === 1 ? 1 : 0;
+  return n;
+}
+
+/** Min / max vol over unmasked points (NaN when there are none). */
+export function ivRange(s: Surface): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let idx = 0; idx < s.iv.length; idx++) {
+    if (s.mask?.[idx] === 1) continue;
+    const v = s.iv[idx]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return min <= max ? { min, max } : { min: NaN, max: NaN };
+}

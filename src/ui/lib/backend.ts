@@ -1,0 +1,98 @@
+/**
+ * The page's compute-backend state: which tfjs backend the lab uses, what it runs on, and the
+ * user's override (persisted in localStorage, applied on reload). The choice is made in a worker —
+ * where all compute runs — by actually initialising backends in preference order; every other
+ * worker is put on the same backend by labWorker(). The page thread itself never loads tfjs.
+ */
+import { get, writable } from 'svelte/store';
+import type { BackendAttempt, BackendInfo } from '../../core/backend/backends.ts';
+import { isBackendName, type BackendName } from '../../core/backend/names.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { DiagnosticsJobs } from '../../../workers/diagnostics.worker.ts';
+import { jobClient, type JobClient } from './jobClient.ts';
+
+export type BackendChoice = 'auto' | BackendName;
+export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+export interface BackendState {
+  status: 'starting' | 'ready' | 'failed';
+  choice: BackendChoice;
+  active?: BackendName;
+  info?: BackendInfo;
+  /** Backends tried at start, in order, with the reason each failed. */
+  attempts: BackendAttempt[];
+  /** Set when the user's choice could not start and another backend is in use. */
+  fallback?: string;
+  /** Whether WebGPU initialised here (drives the "how to get WebGPU" message). */
+  webgpuOk?: boolean;
+  error?: string;
+}
+
+const STORAGE_KEY = 'heston-lab:backend';
+
+export function loadChoice(): BackendChoice {
+  try {
+    const v = localStorage.getItem(STORAGE_KEY);
+    return v === 'auto' || isBackendName(v) ? v : 'auto';
+  } catch {
+    return 'auto';
+  }
+}
+
+function saveChoice(c: BackendChoice): void {
+  try {
+    localStorage.setItem(STORAGE_KEY, c);
+  } catch {
+    // Private browsing can refuse storage; the choice then lasts for this visit only.
+  }
+}
+
+export const backend = writable<BackendState>({ status: 'starting', choice: loadChoice(), attempts: [] });
+
+let client: JobClient<DiagnosticsJobs> | undefined;
+let started: Promise<BackendName> | undefined;
+
+function probeWorker(): JobClient<DiagnosticsJobs> {
+  client ??= jobClient<DiagnosticsJobs>(new Worker(new URL('../../../workers/diagnostics.worker.ts', import.meta.url), { type: 'module' }));
+  return client;
+}
+
+async function pick(choice: BackendChoice): Promise<BackendName> {
+  backend.set({ status: 'starting', choice, attempts: [] });
+  try {
+    const r = await probeWorker().run('pickBackend', { preferred: choice === 'auto' ? undefined : choice });
+    const webgpu = r.attempts.find((a) => a.name === 'webgpu');
+    const first = r.attempts[0];
+    backend.set({
+      status: 'ready',
+      choice,
+      active: r.active,
+      info: r.info,
+      attempts: r.attempts,
+      webgpuOk: webgpu ? webgpu.ok : undefined,
+      fallback: choice !== 'auto' && r.active !== choice ? `${choice} could not start (${first?.error ?? 'unknown reason'}); using ${r.active} instead` : undefined,
+    });
+    return r.active;
+  } catch (e) {
+    backend.set({ status: 'failed', choice, attempts: [], error: errorMessage(e) });
+    throw e;
+  }
+}
+
+/** Picks the backend once per page load (idempotent); resolves to the active backend. */
+export function startBackend(): Promise<BackendName> {
+  started ??= pick(get(backend).choice);
+  return started;
+}
+
+/** Applies and persists the user's override; workers pick it up on their next job. */
+export function chooseBackend(choice: BackendChoice): Promise<BackendName> {
+  saveChoice(choice);
+  started = pick(choice);
+  return started;
+}
+
+/** The backend workers should use, once it is known. */
+export function activeBackend(): Promise<BackendName> {
+  return startBackend();
+}

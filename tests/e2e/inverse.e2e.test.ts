@@ -1,0 +1,77 @@
+/**
+ * Inverse page in Chromium: train a small network in the worker (loss curves, R² table), apply
+ * it, download the checkpoint, load that file in a FRESH browser profile and get identical
+ * predictions; a tampered file is refused with a clear message. Small on purpose: SwiftShader.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openLab, screenshot, stopServer } from './harness.ts';
+
+afterAll(async () => {
+  await stopServer();
+});
+
+async function params(page: import('playwright-core').Page): Promise<string[]> {
+  const cells = page.locator('[data-testid^=inv-param-]');
+  const error = page.locator('[data-testid=inv-apply-error]');
+  await expect.poll(async () => ((await error.count()) ? `error: ${await error.textContent()}` : await cells.count()), { timeout: 30_000 }).toBe(5);
+  return cells.allTextContents();
+}
+
+describe('Inverse page', () => {
+  it('trains, saves, downloads, and reloads the file in a fresh profile with identical predictions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inv-e2e-'));
+    const file = join(dir, 'model.hlckpt');
+    let first: string[];
+    const lab = await openLab();
+    try {
+      const { page } = lab;
+      await page.goto(`${lab.url}#/inverse`);
+      await page.selectOption('[data-testid=inv-kind]', 'proxy');
+      await page.fill('[data-testid=inv-n]', '400');
+      await page.fill('[data-testid=inv-epochs]', '2');
+      await page.click('[data-testid=inv-train]');
+      await page.locator('[data-testid=inv-trained]').waitFor({ timeout: 120_000 });
+      await page.locator('[data-testid=inv-loss-chart]').waitFor();
+      await page.locator('[data-testid=inv-r2-table]').waitFor();
+      expect(Number(await page.locator('[data-testid=inv-r2-v0]').textContent())).toBeGreaterThan(-1);
+      expect(await page.locator('[data-testid=inv-ckpt-table] tbody tr').count()).toBe(1);
+
+      await page.click('[data-testid=inv-apply]');
+      first = await params(page);
+      expect(first.every((t) => Number.isFinite(Number(t)))).toBe(true);
+      await screenshot(page, 'inverse-trained');
+
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=inv-download]')]);
+      await dl.saveAs(file);
+      expect(lab.errors).toEqual([]);
+    } finally {
+      await lab.close();
+    }
+
+    const fresh = await openLab();
+    try {
+      const { page } = fresh;
+      await page.goto(`${fresh.url}#/inverse`);
+      await page.locator('text=No checkpoints yet').waitFor({ timeout: 30_000 });
+      // A tampered copy is refused and names the problem.
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 200] ^= 1;
+      const bad = join(dir, 'tampered.hlckpt');
+      writeFileSync(bad, bytes);
+      await page.setInputFiles('[data-testid=inv-ckpt-file]', bad);
+      await expect.poll(() => page.locator('[data-testid=inv-ckpt-error]').textContent(), { timeout: 30_000 }).toMatch(/tampered\.hlckpt: content hash mismatch/);
+
+      await page.setInputFiles('[data-testid=inv-ckpt-file]', file);
+      await page.locator('[data-testid=inv-ckpt-note]').waitFor({ timeout: 30_000 });
+      await page.click('[data-testid=inv-apply]');
+      expect(await params(page)).toEqual(first);
+      await screenshot(page, 'inverse-reloaded');
+      expect(fresh.errors).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+});

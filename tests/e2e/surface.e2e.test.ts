@@ -1,0 +1,117 @@
+/**
+ * Surfaces page in Chromium: bundled samples on first open, drag-and-drop of several files at
+ * once (per-file result and error), the surface view (3-D chart, table with masked points),
+ * compare mode, and that imports survive a reload (IndexedDB).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { surfaceFromNpz } from '../../src/core/surface/files.ts';
+import { datasetFromNpz, generateDataset } from '../../src/core/surface/synthetic.ts';
+import { openLab, screenshot, stopServer, freshProfile, type Lab } from './harness.ts';
+
+afterAll(async () => {
+  await stopServer();
+});
+
+const gridCsv = [
+  '# iv=percent; spot=100; timestamp=2024-03-01T08:00:00Z',
+  'k\\T,0.1,0.5,1',
+  '-0.2,30,28,27',
+  '0,25,,24',
+  '0.2,22,23,23.5',
+].join('\n');
+
+async function drop(lab: Lab, files: { name: string; bytes: number[]; type: string }[]) {
+  const dt = await lab.page.evaluateHandle((fs) => {
+    const d = new DataTransfer();
+    for (const f of fs) d.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
+    return d;
+  }, files);
+  for (const type of ['dragenter', 'dragover', 'drop']) {
+    await lab.page.dispatchEvent('main', type, { dataTransfer: dt });
+  }
+}
+
+describe('Surfaces page', () => {
+  it('shows samples, imports dropped files one by one, views, compares and keeps them', async () => {
+    const profile = freshProfile();
+    let lab = await openLab({ userDataDir: profile });
+    try {
+      const { page } = lab;
+      await page.goto(`${lab.url}#/surfaces`);
+      const entries = page.locator('[data-testid=library-entry]');
+      await expect.poll(() => entries.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+      await expect.poll(() => page.locator('[data-testid=library-list] .badge').count()).toBeGreaterThanOrEqual(2); // samples are labelled synthetic
+      const samples = await entries.count();
+
+      const npz = Array.from(readFileSync('tests/fixtures/npy/snapshot_savez.npz'));
+      const corrupt = npz.slice(0, 300);
+      await drop(lab, [
+        { name: 'hand.csv', bytes: Array.from(new TextEncoder().encode(gridCsv)), type: 'text/csv' },
+        { name: 'snapshot.npz', bytes: npz, type: 'application/octet-stream' },
+        { name: 'broken.npz', bytes: corrupt, type: 'application/octet-stream' },
+        { name: 'notes.txt', bytes: Array.from(new TextEncoder().encode('hello')), type: 'text/plain' },
+      ]);
+      const results = page.locator('[data-testid=drop-results] .drop-result');
+      await expect.poll(() => results.count(), { timeout: 30_000 }).toBe(4);
+      expect(await page.locator('.drop-result[data-file="hand.csv"]').getAttribute('data-ok')).toBe('true');
+      expect(await page.locator('.drop-result[data-file="snapshot.npz"]').getAttribute('data-ok')).toBe('true');
+      expect(await page.locator('.drop-result[data-file="broken.npz"]').getAttribute('data-ok')).toBe('false');
+      expect(await page.locator('.drop-result[data-file="broken.npz"]').textContent()).toMatch(/broken\.npz: .*(truncated|corrupt)/);
+      expect(await page.locator('.drop-result[data-file="notes.txt"]').getAttribute('data-ok')).toBe('false');
+      await expect.poll(() => entries.count()).toBe(samples + 2);
+
+      // View the hand-made surface: the empty cell is a masked point, struck through in the table.
+      await page.locator('[data-testid=library-entry][data-name="hand"] button.pick').click();
+      await expect.poll(() => page.locator('[data-testid=surface-name]').textContent()).toBe('hand');
+      await expect.poll(() => page.locator('[data-testid=surface-table] td.masked').count()).toBe(1);
+      expect(await page.locator('[data-testid=surface-table] tbody tr').nth(2).textContent()).toContain('23.50');
+      await expect.poll(() => page.locator('[data-testid=surface-3d] canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+      await expect.poll(() => page.locator('[data-testid=smiles] canvas').count()).toBeGreaterThan(0);
+
+      // Compare with the numpy snapshot: a difference heatmap and its statistics.
+      const snapshotId = await page.locator('[data-testid=compare-select] option', { hasText: 'snapshot' }).getAttribute('value');
+      await page.selectOption('[data-testid=compare-select]', snapshotId!);
+      await expect.poll(() => page.locator('[data-testid=compare-stats]').textContent(), { timeout: 20_000 }).toMatch(/max \|Δσ\| \d+\.\d\d pts/);
+      await expect.poll(() => page.locator('[data-testid=compare-heatmap] canvas').count()).toBeGreaterThan(0);
+      await screenshot(page, 'surfaces-compare');
+
+      // Export as .npz: the downloaded file is the same surface.
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=library-entry][data-name="hand"] button', { hasText: '.npz' }).click()]);
+      const exported = surfaceFromNpz(readFileSync((await dl.path())!), dl.suggestedFilename());
+      expect(dl.suggestedFilename()).toBe('hand.npz');
+      expect(Array.from(exported.mask!)).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 0]);
+      expect(exported.iv[8]).toBeCloseTo(0.235, 15);
+
+      // Dropping the same file again stores no duplicate.
+      await drop(lab, [{ name: 'snapshot.npz', bytes: npz, type: 'application/octet-stream' }]);
+      await expect.poll(() => page.locator('.drop-result[data-file="snapshot.npz"]').textContent()).toMatch(/already in the library/);
+      // Synthetic: one true-Heston surface priced in the worker, then a proxy data set split
+      // across two Web Workers — identical to what Node generates for the same seed.
+      await page.locator('[data-testid=drop-results] button').click();
+      await page.locator('.synth input[type=number]').first().fill('7');
+      await page.locator('.synth button', { hasText: 'Add one' }).click();
+      await expect.poll(() => page.locator('[data-testid=surface-name]').textContent(), { timeout: 30_000 }).toMatch(/^Heston seed 7: κ=/);
+      await page.locator('.synth select').selectOption('proxy');
+      await page.locator('.synth input[type=number]').nth(1).fill('1200');
+      const [dsDl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.locator('.synth button', { hasText: 'Generate data set' }).click()]);
+      expect(dsDl.suggestedFilename()).toBe('proxy_n1200_seed7.npz');
+      const ds = datasetFromNpz(readFileSync((await dsDl.path())!), dsDl.suggestedFilename());
+      const node = await generateDataset({ kind: 'proxy', n: 1200, seed: 7 });
+      expect(Array.from(ds.params)).toEqual(Array.from(node.params));
+      expect(Array.from(ds.iv)).toEqual(Array.from(node.iv));
+      await expect.poll(() => page.locator('.synth p').textContent()).toMatch(/1200 proxy surfaces in .* on 2 workers/);
+
+      expect(lab.errors).toEqual([]);
+      await lab.close();
+
+      // Reload with the same profile: imports are still there, samples are not re-added.
+      lab = await openLab({ userDataDir: profile });
+      await lab.page.goto(`${lab.url}#/surfaces`);
+      await expect.poll(() => lab.page.locator('[data-testid=library-entry]').count(), { timeout: 30_000 }).toBe(samples + 3);
+      expect(lab.errors).toEqual([]);
+    } finally {
+      await lab.close().catch(() => undefined);
+    }
+  });
+});

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { BACKEND_ORDER, backendInfo, initBackend, pickBestBackend, probeBackends, sanityCheck } from '../../src/core/backend/backends.ts';
+import { runSelftest } from '../../src/core/backend/selftest.ts';
+
+describe('backend registry (Node)', () => {
+  it('prefers webgpu > webgl > wasm > cpu and, in Node, lands on wasm with reasons for the rest', async () => {
+    expect(BACKEND_ORDER).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
+    const r = await pickBestBackend();
+    expect(r.active).toBe('wasm');
+    expect(r.attempts.map((a) => [a.name, a.ok])).toEqual([
+      ['webgpu', false],
+      ['webgl', false],
+      ['wasm', true],
+    ]);
+    expect(r.attempts[0]!.error).toBe('WebGPU is not available in Node');
+    expect(tf.getBackend()).toBe('wasm');
+    const info = await backendInfo();
+    expect(info).toMatchObject({ name: 'wasm', wasm: { threads: false } });
+  });
+
+  it('honours a preferred backend and falls back when it cannot start', async () => {
+    expect((await pickBestBackend(BACKEND_ORDER, 'cpu')).active).toBe('cpu');
+    const r = await pickBestBackend(BACKEND_ORDER, 'webgpu');
+    expect(r.active).toBe('wasm');
+    expect(r.attempts[0]).toMatchObject({ name: 'webgpu', ok: false });
+  });
+
+  it('probes every backend and restores the requested one', async () => {
+    const all = await probeBackends(BACKEND_ORDER, 'cpu');
+    expect(all.map((a) => a.ok)).toEqual([false, false, true, true]);
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  it('rejects a backend that initialises but computes wrong, with the reason', async () => {
+    // A kernel override that corrupts matMul on cpu stands in for a broken driver.
+    await initBackend('cpu');
+    const original = tf.getKernel('BatchMatMul', 'cpu')!;
+    tf.unregisterKernel('BatchMatMul', 'cpu');
+    tf.registerKernel({
+      ...original,
+      kernelFunc: (args) => {
+        const out = original.kernelFunc(args) as tf.TensorInfo;
+        const backend = args.backend as unknown as { data: { get(id: object): { values: Float32Array } } };
+        backend.data.get(out.dataId).values[5] += 1;
+        return out;
+      },
+    });
+    try {
+      expect(await sanityCheck()).toMatch(/wrong 4×4 matMul \(largest error 1;/);
+      const attempt = await initBackend('cpu');
+      expect(attempt.ok).toBe(false);
+      expect(attempt.error).toMatch(/wrong 4×4 matMul/);
+    } finally {
+      tf.unregisterKernel('BatchMatMul', 'cpu');
+      tf.registerKernel(original);
+    }
+    expect((await initBackend('cpu')).ok).toBe(true);
+  });
+});
+
+describe('self-test (Node)', () => {
+  it('passes on cpu and wasm, reports timings, says why unavailable backends were skipped, restores the backend', async () => {
+    await initBackend('wasm');
+    const r = await runSelftest({ backends: ['cpu', 'wasm', 'webgl'], size: 64 });
+    expect(r.results.map((x) => [x.backend, x.ok])).toEqual([
+      ['cpu', true],
+      ['wasm', true],
+      ['webgl', false],
+    ]);
+    expect(r.ok).toBe(false);
+    expect(r.results[2]!.error).toBe('WebGL is not available in Node');
+    const wasm = r.results[1]!;
+    expect(wasm.checks.map((c) => c.name)).toEqual(['matmul', 'train']);
+    for (const c of wasm.checks) {
+      expect(c.ok).toBe(true);
+      expect(c.errorRatio).toBeLessThanOrEqual(1);
+      expect(c.ms).toBeGreaterThan(0);
+    }
+    const train = wasm.checks[1]!.detail;
+    // One Adam step on a seeded batch must reduce the loss (it is a descent step on this batch).
+    expect(train.loss_after!).toBeLessThan(train.loss_before!);
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('catches a backend whose matMul is wrong beyond float32 rounding', async () => {
+    // Corrupt wasm's matMul by one part in 1e3 — far above float32 rounding, far below "obviously broken".
+    await initBackend('wasm');
+    const original = tf.getKernel('BatchMatMul', 'wasm')!;
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel({
+      ...original,
+      kernelFunc: (args) => {
+        const out = original.kernelFunc(args) as tf.TensorInfo;
+        // Only the self-test's 64 × 64 product, not the 4 × 4 sanity check at initialisation.
+        if (out.shape.at(-1) !== 64) return out;
+        const backend = args.backend as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
+        const v = backend.typedArrayFromHeap(out);
+        v[10] *= 1.001;
+        return out;
+      },
+    });
+    try {
+      const r = await runSelftest({ backends: ['wasm'], size: 64 });
+      const mm = r.results[0]!.checks.find((c) => c.name === 'matmul')!;
+      expect(mm.ok).toBe(false);
+      expect(mm.errorRatio).toBeGreaterThan(1);
+      expect(mm.message).toMatch(/beyond the float32 bound/);
+      expect(r.ok).toBe(false);
+    } finally {
+      tf.unregisterKernel('BatchMatMul', 'wasm');
+      tf.registerKernel(original);
+    }
+  });
+
+  it('stops with CancelledError when aborted', async () => {
+    const c = new AbortController();
+    c.abort();
+    await expect(runSelftest({ backends: ['cpu'], size: 16 }, { signal: c.signal })).rejects.toMatchObject({ name: 'CancelledError' });
+  });
+});

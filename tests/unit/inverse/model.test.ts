@@ -1,0 +1,86 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { InverseHestonModel, defaultTopology, initialWeights, weightSpecs, HEAD_NAMES } from '../../../src/core/inverse/model.ts';
+import { patchConv2d, patchMaxPool } from '../../../src/core/nn/patchConv.ts';
+import { Rng } from '../../../src/core/math/rng.ts';
+import { useWasm } from './fixtures.ts';
+
+function randn(shape: number[], seed: number): tf.Tensor {
+  const rng = new Rng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: n }, () => rng.normal()), shape);
+}
+
+describe('InverseHestonModel', () => {
+  beforeAll(useWasm);
+
+  it.each([
+    [5, 6],
+    [7, 4],
+    [3, 3],
+    [1, 8],
+  ])('works on any grid: %i × %i gives [B, 5] params and [B, nk·nt] reconstruction', async (nk, nt) => {
+    const model = InverseHestonModel.fresh(defaultTopology(nk, nt), 7);
+    const out = tf.tidy(() => {
+      const o = model.forward(randn([3, nk, nt, 2], 1) as tf.Tensor4D);
+      return [o.params, o.recon, o.latent];
+    });
+    expect(out[0]!.shape).toEqual([3, 5]);
+    expect(out[1]!.shape).toEqual([3, nk * nt]);
+    expect(out[2]!.shape).toEqual([3, 128]);
+    for (const t of out) expect([...(await t.data())].every(Number.isFinite)).toBe(true);
+    tf.dispose(out);
+    model.dispose();
+  });
+
+  it('initialises identically from the same seed and differently from another', () => {
+    const t = defaultTopology(5, 6);
+    const a = initialWeights(t, 3);
+    const b = initialWeights(t, 3);
+    const c = initialWeights(t, 4);
+    for (const s of weightSpecs(t)) expect(a.get(s.name)).toEqual(b.get(s.name));
+    expect(a.get('encoder.fc.w')).not.toEqual(c.get('encoder.fc.w'));
+  });
+
+  it('can freeze exactly the five ParamHeads', () => {
+    const model = InverseHestonModel.fresh(defaultTopology(5, 6), 1);
+    const all = model.trainable(false).length;
+    const frozen = model.trainable(true).length;
+    expect(all - frozen).toBe(HEAD_NAMES.length * 4);
+    model.dispose();
+  });
+
+  it('the patch encoder has the same gradients as tf.conv2d / tf.maxPool (cpu reference)', async () => {
+    // The encoder's conv/pool are matMuls with hand-written gradients (src/core/nn/patchConv.ts);
+    // this pins them to tfjs's own conv and pool gradients. Float32 sums over a few hundred terms
+    // of O(1) values: agreement to 1e-4 relative; an index or transpose error gives O(1).
+    await tf.setBackend('cpu');
+    try {
+      const x = randn([4, 5, 6, 2], 2);
+      const k1 = randn([3, 3, 2, 8], 3);
+      const k2 = randn([3, 3, 8, 6], 4);
+      const enc = (conv: typeof patchConv2d, pool: typeof patchMaxPool) => (xa: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
+        const h1 = pool(tf.relu(conv(xa as tf.Tensor4D, a as tf.Tensor4D)) as tf.Tensor4D, 2, 2);
+        const h2 = pool(tf.relu(conv(h1, b as tf.Tensor4D)) as tf.Tensor4D, 2, 2);
+        return tf.sum(tf.mul(h2, tf.range(1, h2.size + 1).reshape(h2.shape)));
+      };
+      const ref = enc(
+        (xa, k) => tf.conv2d(xa, k, 1, 'same'),
+        (xa, s = 2, st = 2) => tf.maxPool(xa, s, st, 'same'),
+      );
+      const ours = enc(patchConv2d, patchMaxPool);
+      const gr = tf.grads(ref)([x, k1, k2]);
+      const go = tf.grads(ours)([x, k1, k2]);
+      for (let i = 0; i < 3; i++) {
+        const r = await gr[i]!.data();
+        const o = await go[i]!.data();
+        const scale = Math.max(...Array.from(r, Math.abs));
+        let worst = 0;
+        for (let j = 0; j < r.length; j++) worst = Math.max(worst, Math.abs(r[j]! - o[j]!));
+        expect(worst / scale).toBeLessThan(1e-4);
+      }
+    } finally {
+      await useWasm();
+    }
+  });
+});

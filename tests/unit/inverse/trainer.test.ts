@@ -1,0 +1,122 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { trainInverse, type ResumeState } from '../../../src/core/inverse/trainer.ts';
+import { PauseGate } from '../../../src/core/inverse/pauseGate.ts';
+import { MemoryStore } from '../../../src/core/store/store.ts';
+import { CancelledError, type Progress } from '../../../src/core/jobs.ts';
+import { InputError } from '../../../src/core/errors.ts';
+import type { Surface } from '../../../src/core/surface/types.ts';
+import { K_GRID, T_GRID, toySurfaces, useWasm } from './fixtures.ts';
+
+const small = { epochs: 3, batchSize: 64, checkpointEvery: 1 };
+
+function asSurfaces(n: number, seed: number): Surface[] {
+  const ds = toySurfaces(n, seed);
+  return Array.from({ length: n }, (_, i) => ({
+    kGrid: K_GRID,
+    tGrid: T_GRID,
+    iv: Float64Array.from((ds.iv as Float64Array).subarray(i * 30, i * 30 + 30), (v) => v * 1.1),
+    mask: (ds.mask as Uint8Array).slice(i * 30, i * 30 + 30),
+    spot: 100,
+    timestamp: 0,
+    source: `test:${i}`,
+  }));
+}
+
+describe('trainInverse', () => {
+  beforeAll(useWasm);
+  const data = toySurfaces(1200, 11);
+
+  it('learns: validation loss falls and the level parameters are recovered (toy data)', async () => {
+    const epochs: Progress[] = [];
+    const r = await trainInverse({ ...small, epochs: 4, seed: 2 }, { synthetic: data }, {}, { onProgress: (p) => p.metrics?.epochDone && epochs.push(p) });
+    expect(r.history).toHaveLength(4);
+    expect(epochs).toHaveLength(4);
+    expect(r.history[3]!.valLoss).toBeLessThan(r.history[0]!.valLoss);
+    // v0 sets the short end of this toy surface directly: even 4 short epochs get it to R² > 0.8.
+    expect(r.history[3]!.valR2!.v0).toBeGreaterThan(0.8);
+    expect(r.valIndices.length).toBe(120);
+    expect(tf.memory().numTensors).toBeLessThan(50); // everything but the patch cache was freed
+  });
+
+  it('is reproducible: the same seed gives the same history and weights', async () => {
+    const a = await trainInverse({ ...small, epochs: 1, seed: 5 }, { synthetic: data });
+    const b = await trainInverse({ ...small, epochs: 1, seed: 5 }, { synthetic: data });
+    const c = await trainInverse({ ...small, epochs: 1, seed: 6 }, { synthetic: data });
+    expect(a.history[0]!.trainLoss).toBe(b.history[0]!.trainLoss);
+    expect(a.checkpoint.weights.get('encoder.fc.w')).toEqual(b.checkpoint.weights.get('encoder.fc.w'));
+    expect(c.history[0]!.trainLoss).not.toBe(a.history[0]!.trainLoss);
+  });
+
+  it('saves a resumable state every N epochs, and resuming reproduces the uninterrupted run', async () => {
+    const store = new MemoryStore();
+    const cfg = { ...small, epochs: 3, seed: 9 };
+    const full = await trainInverse(cfg, { synthetic: data });
+    const ctl = new AbortController();
+    await expect(
+      trainInverse(cfg, { synthetic: data }, { store, stateKey: 'run' }, {
+        signal: ctl.signal,
+        onProgress: (p) => {
+          if (p.metrics?.epochDone && p.metrics.epoch === 2) ctl.abort(); // "tab closed" after epoch 2
+        },
+      }),
+    ).rejects.toBeInstanceOf(CancelledError);
+    const state = (await store.get<ResumeState>('run'))!;
+    expect(state.epoch).toBe(2);
+    const resumed = await trainInverse({}, { synthetic: data }, { resume: state });
+    expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    // Same backend, same ops, same order: bit-identical weights.
+    expect(resumed.checkpoint.weights.get('surface_head.w2')).toEqual(full.checkpoint.weights.get('surface_head.w2'));
+    await expect(trainInverse({}, { synthetic: toySurfaces(300, 1) }, { resume: state })).rejects.toThrow(/different data set/);
+  });
+
+  it('pauses between batches until resumed, and can be cancelled while paused', async () => {
+    const gate = new PauseGate();
+    let batches = 0;
+    let atPause = -1;
+    const run = trainInverse({ ...small, epochs: 1, seed: 1 }, { synthetic: data }, { gate }, {
+      onProgress: () => {
+        batches++;
+        if (batches === 2) {
+          gate.pause();
+          atPause = batches;
+        }
+      },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const duringPause = batches;
+    gate.resume();
+    await run;
+    // The throttled progress reports at most one more batch after the pause (the one running).
+    expect(duringPause - atPause).toBeLessThanOrEqual(1);
+
+    const gate2 = new PauseGate();
+    gate2.pause();
+    const ctl = new AbortController();
+    const paused = trainInverse({ ...small, epochs: 1 }, { synthetic: data }, { gate: gate2 }, { signal: ctl.signal });
+    setTimeout(() => ctl.abort(), 50);
+    await expect(paused).rejects.toBeInstanceOf(CancelledError);
+  });
+
+  it('real mode fine-tunes reconstruction only, keeping frozen ParamHeads unchanged', async () => {
+    const base = await trainInverse({ ...small, epochs: 1, seed: 3 }, { synthetic: data });
+    await expect(trainInverse({ mode: 'real', epochs: 1 }, { real: asSurfaces(8, 4) })).rejects.toBeInstanceOf(InputError);
+    const tuned = await trainInverse({ mode: 'real', epochs: 3, batchSize: 8, freezeParamHeads: true }, { real: asSurfaces(20, 4), init: base.checkpoint });
+    expect(tuned.history[2]!.trainReconLoss).toBeLessThan(tuned.history[0]!.trainReconLoss);
+    expect(tuned.checkpoint.weights.get('head_rho.w1')).toEqual(base.checkpoint.weights.get('head_rho.w1'));
+    expect(tuned.checkpoint.weights.get('surface_head.w2')).not.toEqual(base.checkpoint.weights.get('surface_head.w2'));
+    expect(tuned.checkpoint.normalisation).toEqual(base.checkpoint.normalisation);
+  });
+
+  it('mixed mode trains on synthetic and real batches together', async () => {
+    const r = await trainInverse({ mode: 'mixed', epochs: 1, batchSize: 128, seed: 4 }, { synthetic: data, real: asSurfaces(20, 8) });
+    expect(r.history[0]!.valR2).not.toBeNull();
+    expect(r.checkpoint.provenance.mode).toBe('mixed');
+  });
+
+  it('rejects surfaces on another grid, naming the grid', async () => {
+    const base = await trainInverse({ ...small, epochs: 1 }, { synthetic: data });
+    const other = asSurfaces(3, 1).map((s) => ({ ...s, kGrid: [-0.5, -0.25, 0, 0.25, 0.5], name: 'BTC 2024-01-01' }));
+    await expect(trainInverse({ mode: 'real', epochs: 1 }, { real: other, init: base.checkpoint })).rejects.toThrow(/BTC 2024-01-01: k grid \[-0.5, -0.25, 0, 0.25, 0.5\] differs/);
+  });
+});

@@ -1,0 +1,24 @@
+/**
+ * The Diagnostics page's worker: backend choice and self-test, the plumbing probes, and the
+ * IndexedDB storage check. Running the self-test here (not on the page) tests the same thread
+ * kind that every compute job runs in.
+ */
+import { exposeJobs } from './expose.ts';
+import { backendJobs } from './backend.ts';
+import { probeBackends } from '../src/core/backend/backends.ts';
+import { runSelftest } from '../src/core/backend/selftest.ts';
+import { probeCount, probeFailure } from '../src/core/backend/probes.ts';
+import { checkIdbStore } from '../src/core/store/idb.ts';
+
+export const diagnosticsJobs = {
+  ...backendJobs,
+  probeBackends: (args: { restore?: Parameters<typeof probeBackends>[1] }) => probeBackends(undefined, args.restore),
+  selftest: runSelftest,
+  probeFailure,
+  probeCount,
+  storeCheck: () => checkIdbStore(),
+};
+
+export type DiagnosticsJobs = typeof diagnosticsJobs;
+
+exposeJobs(diagnosticsJobs);

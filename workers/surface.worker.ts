@@ -1,0 +1,27 @@
+/**
+ * Surface jobs for the pages: parse dropped files, write .npz / .csv, compare two surfaces,
+ * generate synthetic surfaces (a data set is split across several of these workers by sample
+ * index). Thin adapter: every job is a core function.
+ */
+import { exposeJobs } from './expose.ts';
+import type { JobContext } from '../src/core/jobs.ts';
+import { compareSurfaces, parseSurfaceBytes, surfaceToCsv, surfaceToNpz } from '../src/core/surface/files.ts';
+import { datasetSurface, datasetToNpz, generateDataset, mergeDatasets, type GenerateOptions, type HestonDataset } from '../src/core/surface/synthetic.ts';
+import { resampleSurface } from '../src/core/surface/resample.ts';
+import type { CsvReadOptions } from '../src/core/io/csv.ts';
+import type { Surface } from '../src/core/surface/types.ts';
+
+const jobs = {
+  parseFile: (a: { name: string; bytes: Uint8Array; opts?: CsvReadOptions }) => parseSurfaceBytes(a.bytes, a.name, a.opts),
+  toNpz: (a: { surface: Surface; compress?: boolean }) => surfaceToNpz(a.surface, { compress: a.compress ?? true }),
+  toCsv: (a: { surface: Surface }) => surfaceToCsv(a.surface),
+  compare: (a: { a: Surface; b: Surface }) => compareSurfaces(a.a, a.b),
+  /** ATM (k = 0) vol per maturity, interpolated in total variance; NaN where it cannot be. */
+  atmTerm: (a: { surface: Surface }) => Array.from(resampleSurface(a.surface, [0], a.surface.tGrid).iv),
+  datasetSurface: (a: { ds: HestonDataset; i: number }) => datasetSurface(a.ds, a.i),
+  generate: (a: GenerateOptions, ctx: JobContext) => generateDataset(a, ctx),
+  datasetNpz: (a: { parts: HestonDataset[]; compress?: boolean }) => datasetToNpz(mergeDatasets(a.parts), { compress: a.compress ?? false }),
+};
+
+export type SurfaceJobs = typeof jobs;
+exposeJobs(jobs);
