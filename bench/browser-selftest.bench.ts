@@ -84,7 +84,10 @@ try {
     backends,
   };
   process.stdout.write(JSON.stringify(out) + '\n');
-  if (!report.ok) process.exitCode = 1;
+  if (!report.ok) {
+    process.stderr.write(`self-test failed: ${JSON.stringify(report.results.filter((r) => !r.ok))}\n`);
+    process.exitCode = 1;
+  }
 } finally {
   await stopServer();
   if (built) rmSync(built, { recursive: true, force: true });

@@ -47,11 +47,17 @@ for (const file of scripts) {
   } catch {
     obj = undefined;
   }
-  if (code !== 0 || !obj || typeof obj !== 'object') {
+  if (!obj || typeof obj !== 'object') {
     failed++;
     const result = { benchmark: name, ok: false, error: code !== 0 ? `exited with status ${code}` : 'did not print a JSON object', wall_s: (Date.now() - t0) / 1000 };
     process.stdout.write(JSON.stringify(result) + '\n');
     continue;
+  }
+  // A benchmark that printed its figures but exited non-zero (e.g. a correctness check failed
+  // along the way) keeps its figures, marked as failed.
+  if (code !== 0) {
+    failed++;
+    obj = { ...obj, ok: false, error: `exited with status ${code}` };
   }
   writeFileSync(join(root, 'bench-results', `${name}.json`), JSON.stringify(obj, null, 2) + '\n');
   process.stdout.write(JSON.stringify(obj) + '\n');

@@ -8,9 +8,11 @@ import { doctor } from './doctor.ts';
 import { selftest } from './selftest.ts';
 import { feedCommands } from './feeds.ts';
 import { inverseCommands } from './inverse.ts';
+import { hestonCommands } from './heston.ts';
 
 export const COMMANDS: CommandDef[] = [
   // commands: one spread per module
+  ...hestonCommands,
   ...surfaceCommands,
   ...feedCommands,
   ...inverseCommands,

@@ -92,6 +92,8 @@ const train: CommandDef = {
   --init CKPT                   start from this checkpoint (fine-tuning)
   --train-heads                 real/mixed: also train the five ParamHeads (default: frozen)
   --batch N (256)  --lr X (${DEFAULT_TRAIN_CONFIG.lr})  --recon-weight λ (0.3)  --real-weight λr (0.3)
+  --physics μ (0)               weight of the physics loss (price the predicted parameters with the
+                                batched tfjs pricer, compare implied vols with the input)
   --hidden N (128)              latent size (new models only)
   --state DIR                   write a resumable state there every --checkpoint-every epochs (5)
   --resume                      continue the run saved in --state DIR (same data options)
@@ -114,6 +116,7 @@ const train: CommandDef = {
       lr: { type: 'string' },
       'recon-weight': { type: 'string' },
       'real-weight': { type: 'string' },
+      physics: { type: 'string' },
       hidden: { type: 'string' },
       state: { type: 'string' },
       'checkpoint-every': { type: 'string' },
@@ -147,6 +150,7 @@ const train: CommandDef = {
         lr: numberOption(v.lr, '--lr', DEFAULT_TRAIN_CONFIG.lr),
         reconWeight: numberOption(v['recon-weight'], '--recon-weight', DEFAULT_TRAIN_CONFIG.reconWeight),
         realReconWeight: numberOption(v['real-weight'], '--real-weight', DEFAULT_TRAIN_CONFIG.realReconWeight),
+        physicsWeight: numberOption(v.physics, '--physics', DEFAULT_TRAIN_CONFIG.physicsWeight),
         freezeParamHeads: !v['train-heads'],
         checkpointEvery: intOption(v['checkpoint-every'], '--checkpoint-every', DEFAULT_TRAIN_CONFIG.checkpointEvery),
         ...(hidden ? { topology: { hiddenDim: hidden } } : {}),

@@ -5,11 +5,11 @@
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { InputError } from '../../src/core/errors.ts';
-import { readSurfaceCsv, type CsvReadOptions, type IvUnit } from '../../src/core/io/csv.ts';
+import type { CsvReadOptions, IvUnit } from '../../src/core/io/csv.ts';
 import { readNpz } from '../../src/core/io/npz.ts';
 import { SEED_PRIOR, type HestonPrior } from '../../src/core/heston/params.ts';
-import { surfaceFromArrays, surfaceToCsv, surfaceToNpz } from '../../src/core/surface/files.ts';
-import { SEED_GRID, datasetToNpz, priorProblems, type SynthKind } from '../../src/core/surface/synthetic.ts';
+import { parseSurfaceBytes, surfaceToCsv, surfaceToNpz, type ParsedSurfaceFile } from '../../src/core/surface/files.ts';
+import { SEED_GRID, datasetFromNpz, datasetToNpz, priorProblems, type SynthKind } from '../../src/core/surface/synthetic.ts';
 import type { Surface } from '../../src/core/surface/types.ts';
 import { gridProblems, ivRange, maskedCount } from '../../src/core/surface/validate.ts';
 import { intOption, numberOption, parse, readJsonInput, requireOption, type CommandDef } from '../io.ts';
@@ -65,16 +65,8 @@ function csvOptions(values: Partial<Record<keyof typeof CSV_OPTIONS, string | un
 }
 
 /** Reads a surface from .npz or any CSV layout; warnings come back for the user to see. */
-export function readSurfaceFile(file: string, opts: CsvReadOptions = {}): { surface: Surface; warnings: string[]; layout: string } {
-  const ext = extname(file).toLowerCase();
-  const bytes = readBytes(file);
-  const name = basename(file);
-  if (ext === '.npz') return { surface: surfaceFromArrays(readNpz(bytes, name), name), warnings: [], layout: 'npz' };
-  if (ext === '.csv' || ext === '.txt' || ext === '.tsv') {
-    const r = readSurfaceCsv(new TextDecoder().decode(bytes), name, opts);
-    return { surface: r.surface, warnings: r.warnings, layout: `csv:${r.layout}` };
-  }
-  throw new InputError('unknown file type (expected .npz or .csv)', file);
+export function readSurfaceFile(file: string, opts: CsvReadOptions = {}): ParsedSurfaceFile {
+  return parseSurfaceBytes(readBytes(file), basename(file), opts);
 }
 
 const inspect: CommandDef = {
@@ -84,11 +76,23 @@ const inspect: CommandDef = {
     'surface inspect FILE [--iv-unit decimal|percent] [--spot S] [--k-grid ...] [--t-grid ...] [--at ISO]',
     '  prints {"nk","nt","k_grid","t_grid","spot","timestamp","iv_min","iv_max","masked", …}; timestamp in ms since the epoch.',
     '  CSV options apply to quote layouts (long, Deribit book summary, Tardis options_chain).',
+    '  A data set written by synth is summarised instead: {"dataset": true, "kind", "n", "nk", "nt", "masked_fraction", "prior", …}.',
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = parse(argv, CSV_OPTIONS, true);
     if (positionals.length !== 1) throw new InputError('give exactly one FILE');
-    const { surface: s, warnings, layout } = readSurfaceFile(positionals[0]!, csvOptions(values));
+    const file = positionals[0]!;
+    if (extname(file).toLowerCase() === '.npz') {
+      const arrays = readNpz(readBytes(file), basename(file));
+      if (arrays.params && arrays.iv && !arrays.iv_surface) {
+        // A synthetic data set (synth --out): summarise it instead of refusing it.
+        const ds = datasetFromNpz(readBytes(file), basename(file));
+        let masked = 0;
+        for (const m of ds.mask) masked += m;
+        return { dataset: true, kind: ds.kind, n: ds.n, seed: ds.seed, nk: ds.kGrid.length, nt: ds.tGrid.length, k_grid: ds.kGrid, t_grid: ds.tGrid, masked_fraction: masked / ds.mask.length, prior: ds.prior };
+      }
+    }
+    const { surface: s, warnings, layout } = readSurfaceFile(file, csvOptions(values));
     const { min, max } = ivRange(s);
     return {
       nk: s.kGrid.length,

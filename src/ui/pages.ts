@@ -15,6 +15,7 @@ export interface PageDef {
 
 export const PAGES: PageDef[] = [
   // pages: one entry per page, in navigation order
+  { id: 'pricer', title: 'Pricer & Calibration', blurb: 'Heston IV surface live from five parameters; Levenberg–Marquardt calibration; float32 GPU pricer check', load: () => import('./pages/Pricer.svelte') },
   { id: 'surfaces', title: 'Surfaces', blurb: 'Surface library: import, inspect in 3-D, smiles, term structure, compare, export', load: () => import('./pages/Surface.svelte') },
   { id: 'data', title: 'Data', blurb: 'Deribit surfaces, Binance series, live smile, aligned market data', load: () => import('./pages/Data.svelte') },
   { id: 'inverse', title: 'Inverse', blurb: 'Inverse-Heston network: train, evaluate, checkpoints, apply to surfaces', load: () => import('./pages/Inverse.svelte') },

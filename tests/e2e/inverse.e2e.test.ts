@@ -74,4 +74,23 @@ describe('Inverse page', () => {
       await fresh.close();
     }
   });
+
+  it('loads the bundled checkpoint from ?ckpt=URL and it recovers true-Heston parameters', async () => {
+    const lab = await openLab();
+    try {
+      const { page } = lab;
+      await page.goto(`${lab.url}?ckpt=checkpoints/seed-grid-heston.hlckpt#/inverse`);
+      await expect.poll(() => page.locator('[data-testid=inv-ckpt-note]').textContent(), { timeout: 60_000 }).toMatch(/loaded .* from (bundled|url:)/);
+      await page.fill('[data-testid=inv-eval-n]', '200');
+      await page.fill('[data-testid=inv-eval-lm]', '0'); // no LM comparison (slow on this machine)
+      await page.click('[data-testid=inv-evaluate]');
+      const theta = page.locator('[data-testid=inv-r2-theta]');
+      await theta.waitFor({ timeout: 120_000 });
+      // The bundled model reaches R² ≈ 0.99 on θ (README); 0.9 leaves room for a 200-surface sample.
+      expect(Number(await theta.textContent())).toBeGreaterThan(0.9);
+      expect(lab.errors).toEqual([]);
+    } finally {
+      await lab.close();
+    }
+  });
 });

@@ -115,7 +115,6 @@ describe('shell (production build, headless Chromium)', () => {
       const report = await runSelftest(page, 'available');
       expect(report.results.map((r) => r.backend)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
       expect(failures(report)).toEqual([]);
-      await screenshot(page, 'diagnostics-webgpu');
 
       // An exception in the worker arrives readable, and the worker keeps working.
       await page.getByTestId('plumb-throw').click();
@@ -138,6 +137,7 @@ describe('shell (production build, headless Chromium)', () => {
       const steps = await page.locator('[data-testid=store-steps] li').allTextContents();
       expect(steps.length).toBe(4);
       for (const s of steps) expect(s).toMatch(/^✓/);
+      await screenshot(page, 'diagnostics-webgpu');
       expect(lab.errors).toEqual([]);
     } finally {
       await lab.close();

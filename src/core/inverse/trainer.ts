@@ -24,6 +24,7 @@ import { InverseHestonModel, defaultTopology, type InverseTopology } from './mod
 import { computeNormalisation, decodeParams, type InverseNormalisation } from './normalisation.ts';
 import { paramRecovery, type PerParam } from './metrics.ts';
 import { predictEncoded } from './predict.ts';
+import { impliedVolNewtonTf, normalisedOtmBatchTf } from '../heston/batchedPricer.ts';
 import type { PauseGate } from './pauseGate.ts';
 
 export type InverseMode = 'synthetic' | 'real' | 'mixed';
@@ -46,6 +47,13 @@ export interface InverseTrainConfig {
   realReconWeight: number;
   /** Real / mixed: keep the five ParamHeads as pre-trained (seed IX.3 train_param_heads=false). */
   freezeParamHeads: boolean;
+  /**
+   * μ: weight of the physics loss — the predicted parameters are priced with the batched tfjs
+   * Heston pricer and their implied vols compared with the input surface (masked SmoothL1 in the same
+   * per-cell z units as the reconstruction), so the parameters themselves must explain the
+   * surface. 0 = off (the default: see README, "physics loss", for why).
+   */
+  physicsWeight: number;
   /** Share of each data set held out for validation. */
   valFraction: number;
   /** Write a resumable state every N epochs (0: never). */
@@ -64,6 +72,7 @@ export const DEFAULT_TRAIN_CONFIG: InverseTrainConfig = {
   weightDecay: 1e-4,
   reconWeight: 0.3,
   realReconWeight: 0.3,
+  physicsWeight: 0,
   freezeParamHeads: true,
   valFraction: 0.1,
   checkpointEvery: 5,
@@ -146,8 +155,41 @@ function lrAt(cfg: InverseTrainConfig, step: number, totalSteps: number): number
   return lo + 0.5 * (cfg.lr - lo) * (1 + Math.cos(Math.PI * f));
 }
 
+/** Where the physics loss clamps predicted parameters so an untrained network cannot feed the pricer absurd values. */
+const PHYSICS_BOX = { lo: [0.05, 1e-3, 0.02, -0.99, 1e-3], hi: [30, 1, 3, 0.99, 1] };
+
+/**
+ * The physics term: price the decoded predicted parameters (batched tfjs Lewis pricer), invert to
+ * implied vols with a few differentiable Newton steps started at the data's vols, and take the
+ * masked SmoothL1 against the data in per-cell z units.
+ */
+function physicsLoss(params: tf.Tensor2D, xb: tf.Tensor4D, norm: InverseNormalisation, grid: { kGrid: number[]; tGrid: number[] }): tf.Scalar {
+  const [b, nk, nt] = xb.shape;
+  const mean = tf.tensor2d(norm.ivMean, [nk, nt]);
+  const std = tf.tensor2d(norm.ivStd, [nk, nt]);
+  const zData = tf.slice(xb, [0, 0, 0, 0], [b, nk, nt, 1]).reshape([b, nk, nt]);
+  const valid = tf.sub(1, tf.slice(xb, [0, 0, 0, 1], [b, nk, nt, 1]).reshape([b, nk, nt]));
+  const ivData = tf.add(tf.mul(zData, std), mean);
+  const cols = norm.paramTransform.map((t, j) => {
+    const z = tf.add(tf.mul(tf.slice(params, [0, j], [b, 1]), norm.paramStd[j]!), norm.paramMean[j]!);
+    return tf.clipByValue(t === 'log' ? tf.exp(z) : z, PHYSICS_BOX.lo[j]!, PHYSICS_BOX.hi[j]!);
+  });
+  const natural = tf.concat(cols, 1) as tf.Tensor2D;
+  const otm = normalisedOtmBatchTf(natural, grid.kGrid, grid.tGrid);
+  const ivModel = impliedVolNewtonTf(otm, grid.kGrid, grid.tGrid, tf.where(valid.cast('bool'), ivData, tf.broadcastTo(mean, [b, nk, nt])), 3);
+  const err = tf.div(tf.sub(ivModel, ivData), std);
+  // A point the float32 pricer cannot resolve (deep OTM, tiny price) gives a non-finite vol: drop it.
+  const ok = tf.mul(valid, tf.cast(tf.isFinite(err), 'float32'));
+  // SmoothL1 rather than MSE: an untrained network's parameters can miss by hundreds of stds,
+  // and a quadratic loss would let those few points swamp the gradient.
+  const d = tf.abs(tf.where(ok.cast('bool'), err, tf.zerosLike(err)));
+  const q = tf.minimum(d, 1);
+  const l = tf.mul(tf.add(tf.mul(0.5, tf.square(q)), tf.sub(d, q)), ok);
+  return tf.div(tf.sum(l), tf.maximum(tf.sum(ok), 1)) as tf.Scalar;
+}
+
 /** Masked MSE of the reconstruction against channel 0 of the input, and the Huber parameter loss. */
-function losses(model: InverseHestonModel, xb: tf.Tensor4D, yb: tf.Tensor2D | null): { param: tf.Scalar; recon: tf.Scalar } {
+function losses(model: InverseHestonModel, xb: tf.Tensor4D, yb: tf.Tensor2D | null, physics?: { norm: InverseNormalisation; grid: { kGrid: number[]; tGrid: number[] } }): { param: tf.Scalar; recon: tf.Scalar; physics: tf.Scalar } {
   const [b, nk, nt] = xb.shape;
   const out = model.forward(xb);
   const target = tf.slice(xb, [0, 0, 0, 0], [b, nk, nt, 1]).reshape([b, nk * nt]);
@@ -161,7 +203,8 @@ function losses(model: InverseHestonModel, xb: tf.Tensor4D, yb: tf.Tensor2D | nu
     const q = tf.minimum(d, 1);
     param = tf.mean(tf.add(tf.mul(0.5, tf.square(q)), tf.sub(d, q))) as tf.Scalar;
   }
-  return { param, recon };
+  const phys = physics ? physicsLoss(out.params, xb, physics.norm, physics.grid) : tf.scalar(0);
+  return { param, recon, physics: phys };
 }
 
 async function validate(model: InverseHestonModel, s: Split | null, labelled: LabelledSurfaces | undefined, norm: InverseNormalisation, batch: number) {
@@ -319,12 +362,13 @@ export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: 
           const yb = mb.y && cfg.mode !== 'real' ? tf.tensor2d(mb.y, [len, 5]) : null;
           const xr = rb ? tf.tensor4d(rb.x, [rlen, nk, nt, 2]) : null;
           const { value, grads } = tf.variableGrads((): tf.Scalar => {
-            const l = losses(model, xb, yb);
+            const l = losses(model, xb, yb, cfg.physicsWeight > 0 ? { norm, grid } : undefined);
             let total: tf.Scalar;
             if (cfg.mode === 'real') total = l.recon;
             else total = tf.add(l.param, tf.mul(cfg.reconWeight, l.recon)) as tf.Scalar;
+            if (cfg.physicsWeight > 0) total = tf.add(total, tf.mul(cfg.physicsWeight, l.physics)) as tf.Scalar;
             if (xr) total = tf.add(total, tf.mul(cfg.realReconWeight, losses(model, xr, null).recon)) as tf.Scalar;
-            parts = tf.keep(tf.stack([total, l.param, l.recon]));
+            parts = tf.keep(tf.stack([total, l.param, l.recon, l.physics]));
             return total;
           }, [...trainVars.values()]);
           optimizer.apply(grads, lr);
@@ -342,7 +386,7 @@ export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: 
           done: epoch * batchesPerEpoch + b + 1,
           total: totalSteps,
           message: `epoch ${epoch + 1}/${cfg.epochs}, batch ${b + 1}/${batchesPerEpoch}`,
-          metrics: { epoch: epoch + 1, batch: b + 1, loss: v[0]!, paramLoss: v[1]!, reconLoss: v[2]!, samplesPerSec: seen / Math.max(secs, 1e-9), lr },
+          metrics: { epoch: epoch + 1, batch: b + 1, loss: v[0]!, paramLoss: v[1]!, reconLoss: v[2]!, physicsLoss: v[3]!, samplesPerSec: seen / Math.max(secs, 1e-9), lr },
         });
         // Let a pause / cancel message through now and then without slowing small batches.
         if (b % 8 === 7) await yieldToEventLoop();

@@ -418,6 +418,7 @@ function quotesFromParsed(p: ParsedCsv, where: string, opts: CsvReadOptions, lay
   }
   if (later) warnings.push(`${where}: ${later} rows after the snapshot time ${new Date(timestamp).toISOString()} were ignored`);
   const chosen = [...latest.values()];
+  if (chosen.length === 0) throw new InputError(`no quotes at or before the snapshot time ${new Date(timestamp).toISOString()} (the file's first quote is later)`, where);
 
   const ivs = chosen.map((q) => q.iv);
   if (!unit) unit = inferIvUnit(ivs, where, warnings);

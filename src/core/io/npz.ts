@@ -17,7 +17,7 @@ export function readNpz(bytes: Uint8Array, fileName = 'arrays.npz'): Record<stri
     }
     throw new InputError('not an .npz file (not a zip archive)', fileName);
   }
-  checkCentralDirectory(bytes, fileName);
+  const crcs = checkCentralDirectory(bytes, fileName);
   let members: Record<string, Uint8Array>;
   try {
     members = unzipSync(bytes);
@@ -30,6 +30,10 @@ export function readNpz(bytes: Uint8Array, fileName = 'arrays.npz'): Record<stri
   for (const name of names) {
     if (name.endsWith('/')) continue;
     const key = name.endsWith('.npy') ? name.slice(0, -4) : name;
+    // numpy (Python's zipfile) checks every member's CRC-32; so do we: a flipped bit in a vol
+    // is corruption to report, not a number to use.
+    const want = crcs.get(name);
+    if (want !== undefined && crc32(members[name]!) !== want) throw new InputError(`member '${key}' fails its CRC-32 check (the file is corrupted)`, fileName);
     out[key] = readNpy(members[name]!, `${fileName}: ${key}`);
   }
   return out;
@@ -49,7 +53,8 @@ export function writeNpz(arrays: Record<string, NdArray>, opts: { compress?: boo
  * fflate trusts the archive's own sizes; walk the central directory first so a corrupt entry
  * count, offset or a declared size out of all proportion is reported rather than allocated.
  */
-function checkCentralDirectory(b: Uint8Array, where: string): void {
+function checkCentralDirectory(b: Uint8Array, where: string): Map<string, number> {
+  const crcs = new Map<string, number>();
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let eocd = -1;
   for (let i = b.length - 22; i >= Math.max(0, b.length - 22 - 0xffff); i--) {
@@ -83,6 +88,8 @@ function checkCentralDirectory(b: Uint8Array, where: string): void {
     const commentLen = dv.getUint16(p + 32, true);
     const extraStart = p + 46 + nameLen;
     if (extraStart + extraLen > b.length) throw new InputError(`corrupt zip archive (entry ${e + 1} runs past the end)`, where);
+    crcs.set(new TextDecoder().decode(b.subarray(p + 46, extraStart)), dv.getUint32(p + 16, true));
+    if (extraStart + extraLen > b.length) throw new InputError(`corrupt zip archive (entry ${e + 1} runs past the end)`, where);
     // zip64 extended information: present fields appear in the order usize, csize, local offset.
     for (let x = extraStart; x + 4 <= extraStart + extraLen; ) {
       const id = dv.getUint16(x, true);
@@ -102,4 +109,22 @@ function checkCentralDirectory(b: Uint8Array, where: string): void {
     if (total > MAX_UNCOMPRESSED) throw new InputError('archive expands to more than 2 GiB; refused', where);
     p = extraStart + extraLen + commentLen;
   }
+  return crcs;
+}
+
+let CRC_TABLE: Uint32Array | undefined;
+
+export function crc32(u: Uint8Array): number {
+  if (!CRC_TABLE) {
+    CRC_TABLE = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      CRC_TABLE[n] = c >>> 0;
+    }
+  }
+  const t = CRC_TABLE;
+  let c = 0xffffffff;
+  for (let i = 0; i < u.length; i++) c = t[(c ^ u[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
 }

@@ -9,13 +9,12 @@
  * The CSV form (grid layout) lives in ../io/csv.ts and is re-exported here.
  */
 import { InputError } from '../errors.ts';
+import { readSurfaceCsv, type CsvReadOptions } from '../io/csv.ts';
 import { readNpz, writeNpz } from '../io/npz.ts';
 import { scalarF64, scalarString, toNumbers, toStrings, type NdArray } from '../io/npy.ts';
+import { resampleSurface } from './resample.ts';
 import type { Surface } from './types.ts';
 import { validateSurface } from './validate.ts';
-
-import { readSurfaceCsv, type CsvReadOptions } from '../io/csv.ts';
-import { resampleSurface } from './resample.ts';
 
 export { surfaceToCsv, surfaceFromCsv } from '../io/csv.ts';
 
@@ -115,6 +114,7 @@ export function parseSurfaceBytes(bytes: Uint8Array, fileName: string, opts: Csv
     const r = readSurfaceCsv(new TextDecoder().decode(bytes), fileName, opts);
     return { surface: r.surface, layout: `csv:${r.layout}`, warnings: r.warnings };
   }
+  if (lower.endsWith('.hlckpt')) throw new InputError('a network checkpoint, not a surface: drop it on the checkpoint panel of the Inverse page', fileName);
   throw new InputError('not a surface file (expected .npz or .csv)', fileName);
 }
 

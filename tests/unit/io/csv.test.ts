@@ -136,6 +136,7 @@ describe('Deribit book summary and Tardis options_chain', () => {
     expect(r.warnings.join('\n')).toMatch(/IV unit is not stated; read as DECIMALS/);
     expect(r.warnings.join('\n')).toMatch(/16 rows after the snapshot time/);
     for (let i = 0; i < 3; i++) expect(r.surface.iv[i * 2]).toBeCloseTo(sigma(r.surface.kGrid[i]!), 9);
+    expect(() => readSurfaceCsv(tardis(), 'tardis.csv', { at: TS - 3_600_000 })).toThrow(/tardis\.csv: no quotes at or before the snapshot time 2023-12-01T07:00:00.000Z/);
     const q = quotesFromCsv(tardis(), 'tardis.csv', { ivUnit: 'decimal' });
     expect(q.timestamp).toBe(TS + 60_000);
     expect(q.warnings.join()).not.toMatch(/IV unit/);

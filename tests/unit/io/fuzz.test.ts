@@ -95,6 +95,7 @@ describe('fuzz: corrupted files give InputError or a valid result, promptly', ()
       readFileSync('tests/fixtures/npy/snapshot_savez.npz'),
       readFileSync('tests/fixtures/npy/snapshot_compressed.npz'),
     ];
+    for (const sd of seeds) expect(surfaceProblems(surfaceFromNpz(sd, 'seed.npz'))).toEqual([]);
     const rng = new Rng(7);
     let parsed = 0;
     for (let n = 0; n < 500; n++) {
@@ -111,17 +112,29 @@ describe('fuzz: corrupted files give InputError or a valid result, promptly', ()
     expect(parsed).toBeLessThan(500);
   });
 
-  it('.csv grid and quote layouts (600 mutations)', () => {
+  it('.csv grid, long, Deribit and Tardis layouts (800 mutations)', () => {
     const enc = new TextEncoder();
     const dec = new TextDecoder();
     const long = ['expiry,strike,type,iv_pct,underlying_price,timestamp'];
     for (const K of [30000, 35000, 40000, 45000]) for (const t of ['call', 'put']) long.push(`2024-03-29T08:00:00Z,${K},${t},${50 + K / 5000},38000,2024-01-01T00:00:00Z`);
-    const seeds = [enc.encode(surfaceToCsv(surface)), enc.encode(long.join('\n'))];
+    const deribit = ['instrument_name,underlying_price,mark_iv,creation_timestamp'];
+    for (const K of [30000, 35000, 40000, 45000]) for (const cp of ['C', 'P']) deribit.push(`BTC-29MAR24-${K}-${cp},38000,${50 + K / 5000},1704067200000`);
+    const tardis = ['exchange,symbol,timestamp,local_timestamp,type,strike_price,expiration,mark_iv,underlying_price'];
+    for (const K of [30000, 35000, 40000, 45000]) for (const t of ['call', 'put']) tardis.push(`deribit,BTC-29MAR24-${K}-${t[0]!.toUpperCase()},1704067200000000,1704067200000100,${t},${K},1711699200000000,${0.5 + K / 500000},38000`);
+    const seeds = [enc.encode(surfaceToCsv(surface)), enc.encode(long.join('\n')), enc.encode(deribit.join('\n')), enc.encode(tardis.join('\n'))];
+    // Every seed file is valid before it is damaged (else the test would prove nothing).
+    for (const sd of seeds) expect(surfaceProblems(readSurfaceCsv(dec.decode(sd), 'seed.csv', { now: () => Date.UTC(2024, 0, 1) }).surface)).toEqual([]);
     const rng = new Rng(99);
-    for (let n = 0; n < 600; n++) {
+    let parsed = 0;
+    for (let n = 0; n < 800; n++) {
       const text = dec.decode(mutate(rng, seeds[n % seeds.length]!));
       const r = expectInputErrorOrResult(() => readSurfaceCsv(text, 'fuzz.csv', { now: () => Date.UTC(2024, 0, 1) }), `csv #${n}`) as { surface: Surface } | undefined;
-      if (r) expect(surfaceProblems(r.surface)).toEqual([]);
+      if (r) {
+        parsed++;
+        expect(surfaceProblems(r.surface)).toEqual([]);
+      }
     }
+    expect(parsed).toBeGreaterThan(0);
+    expect(parsed).toBeLessThan(800);
   });
 });

@@ -71,6 +71,13 @@ describe('refused files', () => {
       expect(read).toThrow(new RegExp(`${name.replace('.', '\\.')}.*${why === 'pickle' ? 'pickle' : why === 'object' ? 'object arrays' : why}`));
     });
   }
+  it('checks CRC-32 like numpy: one flipped bit in a vol is reported, not used', () => {
+    const bytes = Uint8Array.from(readFileSync(join(DIR, 'snapshot_savez.npz')));
+    // The last byte of iv_surface's data (stored, uncompressed) sits just before the next member.
+    const at = Buffer.from(bytes).indexOf(Buffer.from('k_grid.npy')) - 30 - 1;
+    bytes[at] ^= 0x01;
+    expect(() => readNpz(bytes, 's.npz')).toThrow(/s\.npz: member 'iv_surface' fails its CRC-32 check/);
+  });
   it('names the member key for a bad member inside an .npz', () => {
     expect(() => readNpz(readFileSync(join(DIR, 'object_member.npz')), 'x.npz')).toThrow(/x\.npz: bad: object arrays/);
   });

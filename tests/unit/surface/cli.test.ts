@@ -41,6 +41,7 @@ describe('surface CLI', () => {
     const direct = await generateDataset({ kind: 'proxy', n: 1000, seed: 5 });
     expect(Array.from(ds.params)).toEqual(Array.from(direct.params));
     expect(ds.iv.length).toBe(1000 * 30);
+    expect(await cmd('surface inspect').run([one], {})).toMatchObject({ dataset: true, kind: 'proxy', n: 1000, seed: 5, nk: 5, nt: 6, masked_fraction: 0 });
   });
 
   it('synth --grid takes a JSON grid', async () => {
@@ -49,6 +50,17 @@ describe('surface CLI', () => {
     const out = join(dir, 'g.npz');
     await cmd('synth').run(['--kind', 'proxy', '--n', '3', '--seed', '1', '--grid', g, '--out', out], {});
     expect(datasetFromNpz(readFileSync(out)).kGrid).toEqual([-0.1, 0.1]);
+  });
+
+  it('calibrate --surface recovers the parameters of the bundled true-Heston sample', async () => {
+    const { hestonCommands } = await import('../../../cli/commands/heston.ts');
+    const cal = hestonCommands.find((c) => c.name === 'calibrate')!;
+    const r = (await cal.run(['--surface', 'public/samples/heston_mid.npz'], {})) as { params: Record<string, number>; converged: boolean; points: number };
+    // The sample is noise-free Heston (κ=2, θ=0.04, σ=0.5, ρ=−0.7, v0=0.04) with 5 points masked,
+    // so LM must land on the generating parameters to far better than any market tolerance.
+    expect(r.points).toBe(25);
+    const want = { kappa: 2, theta: 0.04, sigma: 0.5, rho: -0.7, v0: 0.04 };
+    for (const [k, v] of Object.entries(want)) expect(Math.abs(r.params[k]! - v)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)));
   });
 
   it('bad input exits with status 2', async () => {

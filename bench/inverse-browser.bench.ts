@@ -1,0 +1,52 @@
+/**
+ * Inverse-network training speed in headless Chromium (Debian's /usr/bin/chromium), per backend:
+ * the Inverse page trains 3 epochs on 4 000 seed-proxy surfaces (batch 256) in its worker and we
+ * read the samples/s of the last epoch (the first carries shader compilation / wasm start-up).
+ * webgpu and webgl run on SwiftShader here (software; a real GPU is far faster — none is lent to
+ * this machine), so this measures the code path, not GPU speed.
+ * Builds the lab first (or uses LAB_DIST). Run: npx tsx bench/inverse-browser.bench.ts (~3–6 min).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openLab, stopServer } from '../tests/e2e/harness.ts';
+
+let built: string | undefined;
+if (!process.env.LAB_DIST) {
+  built = mkdtempSync(join(tmpdir(), 'heston-lab-bench-dist-'));
+  const r = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--outDir', built, '--emptyOutDir', '--logLevel', 'warn'], { stdio: ['ignore', 2, 2] });
+  if (r.status !== 0) throw new Error(`vite build failed (status ${r.status})`);
+  process.env.LAB_DIST = built;
+}
+
+const out: Record<string, unknown> = { benchmark: 'inverse-browser', surfaces: 4000, epochs: 3, batch: 256 };
+for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu']) {
+  const lab = await openLab({ webgpu: backend === 'webgpu' });
+  try {
+    const { page } = lab;
+    await page.goto(lab.url);
+    await page.evaluate((b) => localStorage.setItem('heston-lab:backend', b), backend);
+    await page.goto(`${lab.url}#/inverse`);
+    await page.reload();
+    const active = await page.locator('[data-testid=backend-active]').textContent({ timeout: 60_000 });
+    if (active !== backend) {
+      out[`${backend}_train_samples_per_sec`] = `unavailable (lab fell back to ${active})`;
+      continue;
+    }
+    await page.selectOption('[data-testid=inv-kind]', 'proxy');
+    await page.fill('[data-testid=inv-n]', '4000');
+    await page.fill('[data-testid=inv-epochs]', '3');
+    await page.click('[data-testid=inv-train]');
+    const text = (await page.locator('[data-testid=inv-trained]').textContent({ timeout: 600_000 })) ?? '';
+    const m = /\((\d+) samples\/s in the last\)/.exec(text);
+    out[`${backend}_train_samples_per_sec`] = m ? Number(m[1]) : `unparsed: ${text}`;
+  } catch (e) {
+    out[`${backend}_train_samples_per_sec`] = `failed: ${(e as Error).message.split('\n')[0]}`;
+  } finally {
+    await lab.close();
+  }
+}
+await stopServer();
+if (built) rmSync(built, { recursive: true, force: true });
+process.stdout.write(JSON.stringify(out) + '\n');

@@ -1,0 +1,38 @@
+/**
+ * Rebuilds the pre-trained checkpoint bundled in public/checkpoints/ — entirely through the CLI,
+ * with fixed seeds, so anyone can reproduce it (and its metrics) bit for bit on the same backend:
+ *   1. synth: 20 000 true-Heston surfaces on the seed grid (seed 1) and 2 000 held out (seed 777);
+ *   2. inverse train: seed 1, EPOCHS epochs, wasm backend;
+ *   3. inverse eval on the held-out set with --save-metrics (R², RMSE, surface-space error and
+ *      the LM warm-start comparison are written into the checkpoint's metrics).
+ * Like make, a step whose output already exists in the work folder is skipped (delete the folder
+ * to rebuild from scratch).
+ * Run: npx tsx scripts/make_bundled_checkpoint.ts [--epochs E] [--work DIR]   (~10 minutes on 2 cores)
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { epochs: { type: 'string' }, work: { type: 'string' } }, strict: true });
+const EPOCHS = values.epochs ?? '30';
+const work = values.work ?? '.lab-store/bundled-checkpoint';
+mkdirSync(work, { recursive: true });
+const train = join(work, 'heston_train_20k_seed1.npz');
+const test = join(work, 'heston_test_2k_seed777.npz');
+const ckpt = join(work, 'seed-grid-heston.hlckpt');
+
+function cli(...args: string[]): string {
+  process.stderr.write(`$ heston-lab ${args.join(' ')}\n`);
+  const r = spawnSync(process.execPath, ['cli/bin.mjs', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`heston-lab ${args[0]} failed with status ${r.status}`);
+  return r.stdout;
+}
+
+if (!existsSync(train)) cli('synth', '--kind', 'heston', '--n', '20000', '--seed', '1', '--out', train);
+if (!existsSync(test)) cli('synth', '--kind', 'heston', '--n', '2000', '--seed', '777', '--out', test);
+if (!existsSync(ckpt)) process.stdout.write(cli('inverse', 'train', '--data', train, '--seed', '1', '--epochs', EPOCHS, '--name', 'seed-grid true-Heston (bundled)', '--out', ckpt));
+process.stdout.write(cli('inverse', 'eval', '--ckpt', ckpt, '--data', test, '--surface-n', '2000', '--lm', '30', '--save-metrics'));
+mkdirSync('public/checkpoints', { recursive: true });
+copyFileSync(ckpt, 'public/checkpoints/seed-grid-heston.hlckpt');
+process.stderr.write('wrote public/checkpoints/seed-grid-heston.hlckpt\n');
