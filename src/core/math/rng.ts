@@ -1,9 +1,11 @@
 /**
  * Seeded pseudo-random numbers: xoshiro128** seeded through splitmix32. Everything random in the
- * lab flows from one of these, so a seed reproduces a result exactly. Only 32-bit integer
- * arithmetic (Math.imul, >>>) is used for the stream itself, so it is bit-identical in every JS
- * engine; normal() uses Math.log / Math.sqrt / Math.cos, which are identical across V8 builds
- * (Node and Chromium) — the two places the lab runs.
+ * lab flows from one of these, so a seed reproduces a result. The integer stream (nextU32,
+ * uniform, int, shuffle) uses only 32-bit integer arithmetic (Math.imul, >>>) and is bit-identical
+ * in every JS engine. Draws that go through Math.log / Math.exp / Math.cos (normal, logUniform,
+ * gamma, beta) can differ in the last bit between engines: Node 20's V8 and Chromium 156's V8 were
+ * seen to disagree by one ulp now and then, so cross-engine comparisons of derived data use a
+ * rounding tolerance (~1e-15 relative) while runs within one engine are exact.
  */
 export class Rng {
   private s0: number;
