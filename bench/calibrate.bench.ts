@@ -28,8 +28,10 @@ const stats = (xs: number[]) => {
   return { median: (s[9]! + s[10]!) / 2, max: s[s.length - 1]! };
 };
 const clean = surfaces.map(({ truth, s }) => {
+  const c0 = process.cpuUsage();
   const r = calibrate(gridProblem(1, strikes, T_GRID, s.iv, 0, 0, s.mask));
-  return { ms: r.ms, it: r.iterations, err: Math.max(...PARAM_NAMES.map((n) => Math.abs(r.params[n] / truth[n] - 1))), ok: r.converged };
+  const c = process.cpuUsage(c0);
+  return { ms: r.ms, cpuMs: (c.user + c.system) / 1000, it: r.iterations, err: Math.max(...PARAM_NAMES.map((n) => Math.abs(r.params[n] / truth[n] - 1))), ok: r.converged };
 });
 const noisy = surfaces.map(({ truth, s, noisy }) => {
   const p = gridProblem(1, strikes, T_GRID, noisy, 0, 0, s.mask);
@@ -46,6 +48,8 @@ console.log(
     grid: '5×6 (k = ln(K/F) in [-0.4, 0.4], T 0.05–2), seed-box truths, uninformative points masked, default start',
     clean_ms_median: ms.median,
     clean_ms_max: ms.max,
+    clean_cpu_ms_median: stats(clean.map((c) => c.cpuMs)).median,
+    clean_cpu_ms_max: stats(clean.map((c) => c.cpuMs)).max,
     clean_iterations_median: stats(clean.map((c) => c.it)).median,
     clean_max_param_rel_error: Math.max(...clean.map((c) => c.err)),
     clean_all_converged: clean.every((c) => c.ok),
@@ -55,6 +59,7 @@ console.log(
     noisy_rmse_minus_rmse_at_truth_max: Math.max(...noisy.map((c) => c.rmse - c.rmseTruth)),
     quantlib_lm_reference_ms_median: 59,
     speedup_vs_quantlib_lm_reference: 59 / ms.median,
-    machine_load_note: 'QuantLib figure quoted from the issue (same machine class), not re-measured: python3-quantlib is not installable here',
+    load_average_1min: (await import('node:os')).loadavg()[0],
+    machine_load_note: '*_ms are wall-clock on a shared 2-core machine, *_cpu_ms this process\'s CPU time; QuantLib figure quoted from the issue (same machine class), not re-measured: python3-quantlib is not installable here',
   }),
 );

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { InputError, LabError } from '../src/core/errors.ts';
 import { CancelledError, throttledProgress, type JobContext } from '../src/core/jobs.ts';
-import { generateDataset, mergeDatasets, type GenerateOptions, type HestonDataset } from '../src/core/surface/synthetic.ts';
+import { generateDataset, mergeDatasets, splitSamples, type GenerateOptions, type HestonDataset } from '../src/core/surface/synthetic.ts';
 
 export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
@@ -21,10 +21,7 @@ export async function generateDatasetThreaded(opts: GenerateOptions, threads: nu
   const progress = throttledProgress(ctx, 250);
   const done = new Array<number>(parts).fill(0);
   const workers: Worker[] = [];
-  const slices = Array.from({ length: parts }, (_, w) => {
-    const start = Math.floor((w * n) / parts);
-    return { start, count: Math.floor(((w + 1) * n) / parts) - start };
-  });
+  const slices = splitSamples(n, parts);
   const t0 = Date.now();
   try {
     const results = await Promise.all(

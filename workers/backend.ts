@@ -1,24 +1,26 @@
 /**
  * The backend jobs every tfjs-using worker spreads into its job table, so the page can put each
- * worker on the backend the user chose (src/ui/lib/labWorker.ts calls setBackend first).
+ * worker on the backend the user chose (src/ui/lib/labWorker.ts calls setBackend first). They
+ * are exclusive() (src/core/backend/lock.ts): a backend switch never interleaves with another one.
  */
 import { backendInfo, BACKEND_ORDER, initBackend, pickBestBackend, type BackendName } from '../src/core/backend/backends.ts';
 import { useBundledWasm } from '../src/core/backend/wasmUrls.vite.ts';
+import { exclusive } from '../src/core/backend/lock.ts';
 
 useBundledWasm();
 
 export const backendJobs = {
   /** Use `name`; if it fails here, fall back in preference order and say why in `attempts`. */
-  setBackend: async (args: { name: BackendName }) => {
+  setBackend: exclusive(async (args: { name: BackendName }) => {
     const first = await initBackend(args.name);
     if (first.ok) return { active: args.name, attempts: [first], info: await backendInfo() };
     const picked = await pickBestBackend(BACKEND_ORDER.filter((b) => b !== args.name));
     return { active: picked.active, attempts: [first, ...picked.attempts], info: await backendInfo() };
-  },
+  }),
   /** Pick the best backend here (preferred first when given). */
-  pickBackend: async (args: { preferred?: BackendName }) => {
+  pickBackend: exclusive(async (args: { preferred?: BackendName }) => {
     const picked = await pickBestBackend(BACKEND_ORDER, args.preferred);
     return { ...picked, info: await backendInfo() };
-  },
-  backendInfo: () => backendInfo(),
+  }),
+  backendInfo: exclusive(() => backendInfo()),
 };

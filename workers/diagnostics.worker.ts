@@ -7,13 +7,14 @@ import { exposeJobs } from './expose.ts';
 import { backendJobs } from './backend.ts';
 import { probeBackends } from '../src/core/backend/backends.ts';
 import { runSelftest } from '../src/core/backend/selftest.ts';
+import { exclusive } from '../src/core/backend/lock.ts';
 import { probeCount, probeFailure } from '../src/core/backend/probes.ts';
 import { checkIdbStore } from '../src/core/store/idb.ts';
 
 export const diagnosticsJobs = {
   ...backendJobs,
-  probeBackends: (args: { restore?: Parameters<typeof probeBackends>[1] }) => probeBackends(undefined, args.restore),
-  selftest: runSelftest,
+  probeBackends: exclusive((args: { restore?: Parameters<typeof probeBackends>[1] }) => probeBackends(undefined, args.restore)),
+  selftest: exclusive(runSelftest),
   probeFailure,
   probeCount,
   storeCheck: () => checkIdbStore(),

@@ -6,8 +6,8 @@
 import { exposeJobs } from './expose.ts';
 import type { JobContext } from '../src/core/jobs.ts';
 import { compareSurfaces, parseSurfaceBytes, surfaceToCsv, surfaceToNpz } from '../src/core/surface/files.ts';
-import { datasetSurface, datasetToNpz, generateDataset, mergeDatasets, type GenerateOptions, type HestonDataset } from '../src/core/surface/synthetic.ts';
-import { resampleSurface } from '../src/core/surface/resample.ts';
+import { datasetToNpz, generateDataset, mergeDatasets, namedSyntheticSurface, type GenerateOptions, type HestonDataset, type SynthKind } from '../src/core/surface/synthetic.ts';
+import { atmTermStructure } from '../src/core/surface/resample.ts';
 import type { CsvReadOptions } from '../src/core/io/csv.ts';
 import type { Surface } from '../src/core/surface/types.ts';
 
@@ -16,9 +16,8 @@ const jobs = {
   toNpz: (a: { surface: Surface; compress?: boolean }) => surfaceToNpz(a.surface, { compress: a.compress ?? true }),
   toCsv: (a: { surface: Surface }) => surfaceToCsv(a.surface),
   compare: (a: { a: Surface; b: Surface }) => compareSurfaces(a.a, a.b),
-  /** ATM (k = 0) vol per maturity, interpolated in total variance; NaN where it cannot be. */
-  atmTerm: (a: { surface: Surface }) => Array.from(resampleSurface(a.surface, [0], a.surface.tGrid).iv),
-  datasetSurface: (a: { ds: HestonDataset; i: number }) => datasetSurface(a.ds, a.i),
+  atmTerm: (a: { surface: Surface }) => atmTermStructure(a.surface),
+  syntheticSurface: (a: { kind: SynthKind; seed: number }, ctx: JobContext) => namedSyntheticSurface(a.kind, a.seed, ctx),
   generate: (a: GenerateOptions, ctx: JobContext) => generateDataset(a, ctx),
   datasetNpz: (a: { parts: HestonDataset[]; compress?: boolean }) => datasetToNpz(mergeDatasets(a.parts), { compress: a.compress ?? false }),
 };

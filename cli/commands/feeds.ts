@@ -13,6 +13,7 @@ import { DEFAULT_SNAPSHOT_GRID, takeDeribitSnapshot } from '../../src/core/feeds
 import { buildRealMarketData, realMarketDataToNpz } from '../../src/core/market/realMarketData.ts';
 import { surfaceFromNpz, surfaceToNpz } from '../../src/core/surface/files.ts';
 import type { Surface } from '../../src/core/surface/types.ts';
+import { parseGridText } from '../../src/core/surface/validate.ts';
 import { numberOption, parse, requireOption, type CommandDef } from '../io.ts';
 
 /** Write to a temporary file and rename, so an interrupted run never leaves half a file. */
@@ -23,10 +24,7 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
 }
 
 function gridOption(text: string | undefined, flag: string, dflt: number[]): number[] {
-  if (text === undefined) return dflt;
-  const xs = text.split(',').map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x))) throw new InputError(`${flag} must be comma-separated numbers, got "${text}"`);
-  return xs;
+  return text === undefined ? dflt : parseGridText(text, flag);
 }
 
 function isoOption(text: string | undefined, flag: string): number {

@@ -256,6 +256,7 @@ const predict: CommandDef = {
     if (v.resample) s = resampleSurface(s, ck.grid.kGrid, ck.grid.tGrid);
     const [p] = await predictSurfaces(ck, [s]);
     const out: Record<string, unknown> = { params: p!.params, checkpoint: { name: ck.name, hash: ck.hash } };
+    if (p!.warning) out.warning = p!.warning;
     if (v.latent) {
       out.latent = p!.latent;
       out.reconstruction = Array.from(p!.reconstruction);

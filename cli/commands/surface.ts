@@ -11,7 +11,7 @@ import { SEED_PRIOR, type HestonPrior } from '../../src/core/heston/params.ts';
 import { parseSurfaceBytes, surfaceToCsv, surfaceToNpz, type ParsedSurfaceFile } from '../../src/core/surface/files.ts';
 import { SEED_GRID, datasetFromNpz, datasetToNpz, priorProblems, type SynthKind } from '../../src/core/surface/synthetic.ts';
 import type { Surface } from '../../src/core/surface/types.ts';
-import { gridProblems, ivRange, maskedCount } from '../../src/core/surface/validate.ts';
+import { gridProblems, ivRange, maskedCount, parseGridText } from '../../src/core/surface/validate.ts';
 import { intOption, numberOption, parse, readJsonInput, requireOption, type CommandDef } from '../io.ts';
 import { defaultThreads, generateDatasetThreaded } from '../synthThreads.ts';
 
@@ -31,10 +31,7 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
 }
 
 function gridList(text: string | undefined, flag: string): number[] | undefined {
-  if (text === undefined) return undefined;
-  const xs = text.split(',').map((s) => Number(s.trim()));
-  if (xs.some((x) => !Number.isFinite(x))) throw new InputError(`${flag} must be comma-separated numbers, got "${text}"`);
-  return xs;
+  return text === undefined ? undefined : parseGridText(text, flag);
 }
 
 const CSV_OPTIONS = {

@@ -49,9 +49,9 @@ describe('shell (production build, headless Chromium)', () => {
       const probe = page.locator('[data-testid=probe-table] tr[data-backend=webgpu]');
       expect(await probe.textContent()).toMatch(/no.*WebGPU/);
       const report = await runSelftest(page, active);
-      expect(failures(report)).toEqual([]);
+      expect(failures(report), JSON.stringify(report.results)).toEqual([]);
       expect(report.results.map((r) => r.backend)).toEqual([active]);
-      expect(lab.errors).toEqual([]);
+      expect(lab.errors, 'console errors').toEqual([]);
 
       // Every page in the navigation renders without console errors; keep a screenshot of each.
       const links = page.locator('header nav a');
@@ -85,7 +85,7 @@ describe('shell (production build, headless Chromium)', () => {
       expect(await page.getByTestId('backend-choice').inputValue()).toBe('wasm');
       // Workers follow the page's choice: the Diagnostics worker's self-test restores wasm.
       const report = await runSelftest(page, 'cpu');
-      expect(failures(report)).toEqual([]);
+      expect(failures(report), JSON.stringify(report.results)).toEqual([]);
       expect(await page.getByTestId('diag-active').textContent()).toBe('wasm');
 
       await page.getByTestId('backend-choice').selectOption('webgpu');
@@ -96,7 +96,7 @@ describe('shell (production build, headless Chromium)', () => {
       await page.getByTestId('backend-fallback').waitFor({ timeout: 60_000 });
       await page.getByTestId('backend-choice').selectOption('auto');
       await expect.poll(() => page.getByTestId('backend-fallback').count()).toBe(0);
-      expect(lab.errors).toEqual([]);
+      expect(lab.errors, 'console errors').toEqual([]);
     } finally {
       await lab.close();
     }
@@ -114,7 +114,7 @@ describe('shell (production build, headless Chromium)', () => {
 
       const report = await runSelftest(page, 'available');
       expect(report.results.map((r) => r.backend)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
-      expect(failures(report)).toEqual([]);
+      expect(failures(report), JSON.stringify(report.results)).toEqual([]);
 
       // An exception in the worker arrives readable, and the worker keeps working.
       await page.getByTestId('plumb-throw').click();
@@ -138,7 +138,7 @@ describe('shell (production build, headless Chromium)', () => {
       expect(steps.length).toBe(4);
       for (const s of steps) expect(s).toMatch(/^✓/);
       await screenshot(page, 'diagnostics-webgpu');
-      expect(lab.errors).toEqual([]);
+      expect(lab.errors, 'console errors').toEqual([]);
     } finally {
       await lab.close();
     }
@@ -167,8 +167,8 @@ describe('shell (production build, headless Chromium)', () => {
       await page.reload();
       expect(await activeBackend(page)).toBe('wasm');
       const report = await runSelftest(page, 'wasm');
-      expect(failures(report)).toEqual([]);
-      expect(lab.errors).toEqual([]);
+      expect(failures(report), JSON.stringify(report.results)).toEqual([]);
+      expect(lab.errors, 'console errors').toEqual([]);
     } finally {
       await lab.close();
       await stopServer();

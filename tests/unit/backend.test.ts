@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_ORDER, backendInfo, initBackend, pickBestBackend, probeBackends, sanityCheck } from '../../src/core/backend/backends.ts';
 import { runSelftest } from '../../src/core/backend/selftest.ts';
+import { exclusive } from '../../src/core/backend/lock.ts';
 
 describe('backend registry (Node)', () => {
   it('prefers webgpu > webgl > wasm > cpu and, in Node, lands on wasm with reasons for the rest', async () => {
@@ -118,4 +119,21 @@ describe('self-test (Node)', () => {
     c.abort();
     await expect(runSelftest({ backends: ['cpu'], size: 16 }, { signal: c.signal })).rejects.toMatchObject({ name: 'CancelledError' });
   });
+});
+
+describe('exclusive()', () => {
+  it('runs backend-switching jobs one at a time, in call order, and keeps going after a failure', async () => {
+    const log: string[] = [];
+    const job = exclusive(async (name: string, fail = false) => {
+      log.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, 5));
+      log.push(`end ${name}`);
+      if (fail) throw new Error(`${name} failed`);
+      return name;
+    });
+    const results = await Promise.allSettled([job('a'), job('b', true), job('c')]);
+    expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+
 });

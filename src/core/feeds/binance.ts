@@ -101,6 +101,25 @@ export function futuresKlineWeight(limit: number): number {
 
 type Row = Record<string, unknown>;
 
+/**
+ * Pages forward through [start, end]: each request starts 1 ms after the last row received,
+ * until a short or empty page, or a page that does not move the cursor (a server ignoring
+ * startTime would otherwise loop forever). Rows outside the range are dropped.
+ */
+async function pageForward<T>(start: number, end: number, limit: number, timeOf: (row: T) => number, fetchPage: (cursor: number, have: number) => Promise<T[]>, onPage?: (have: number) => void): Promise<T[]> {
+  const out: T[] = [];
+  let cursor = start;
+  while (cursor <= end) {
+    const page = await fetchPage(cursor, out.length);
+    for (const r of page) if (timeOf(r) >= cursor && timeOf(r) <= end) out.push(r);
+    onPage?.(out.length);
+    const last = page[page.length - 1];
+    if (page.length < limit || !last || timeOf(last) + 1 <= cursor) break;
+    cursor = timeOf(last) + 1;
+  }
+  return out;
+}
+
 export class BinanceClient {
   readonly config: BinanceConfig;
   readonly status: FeedStatus = { lastOkAt: undefined, lastError: undefined };
@@ -195,66 +214,51 @@ export class BinanceClient {
     const limit = market === 'spot' ? 1000 : 1500;
     const weight = market === 'spot' ? 2 : futuresKlineWeight(limit);
     const path = market === 'spot' ? 'api/v3/klines' : 'fapi/v1/klines';
-    const out: Kline[] = [];
     const total = Math.max(1, Math.floor((end - start) / step) + 1);
-    let cursor = start;
-    while (cursor <= end) {
-      const body = await this.get(market, path, { symbol, interval, startTime: cursor, endTime: end, limit }, weight, ctx);
-      const url = buildUrl(market === 'spot' ? this.config.spotBaseUrl : this.config.futuresBaseUrl, path, { symbol });
-      if (!Array.isArray(body)) throw new FeedError('binance', 'parse', 'klines: expected a list', url);
-      const page = body.map((r, i) => parseKline(r, () => `${market} klines row ${out.length + i}`, url));
-      for (const k of page) if (k.openTime >= cursor && k.openTime <= end) out.push(k);
-      ctx.onProgress?.({ done: Math.min(out.length, total), total, message: `${symbol} ${market} klines: ${out.length}` });
-      const last = page[page.length - 1];
-      if (page.length < limit || !last || last.openTime + 1 <= cursor) break;
-      cursor = last.openTime + 1;
-    }
-    return out;
+    const url = buildUrl(market === 'spot' ? this.config.spotBaseUrl : this.config.futuresBaseUrl, path, { symbol });
+    return pageForward(
+      start,
+      end,
+      limit,
+      (k) => k.openTime,
+      async (cursor, have) => {
+        const body = await this.get(market, path, { symbol, interval, startTime: cursor, endTime: end, limit }, weight, ctx);
+        if (!Array.isArray(body)) throw new FeedError('binance', 'parse', 'klines: expected a list', url);
+        return body.map((r, i) => parseKline(r, () => `${market} klines row ${have + i}`, url));
+      },
+      (have) => ctx.onProgress?.({ done: Math.min(have, total), total, message: `${symbol} ${market} klines: ${have}` }),
+    );
   }
 
   async fundingRates(symbol: string, start: number, end: number, ctx: JobContext = {}): Promise<FundingRate[]> {
     const limit = 1000;
-    const out: FundingRate[] = [];
-    let cursor = start;
     const url = buildUrl(this.config.futuresBaseUrl, 'fapi/v1/fundingRate', { symbol });
-    while (cursor <= end) {
+    return pageForward(start, end, limit, (f) => f.fundingTime, async (cursor, have) => {
       const body = await this.get('futures', 'fapi/v1/fundingRate', { symbol, startTime: cursor, endTime: end, limit }, 1, ctx);
       if (!Array.isArray(body)) throw new FeedError('binance', 'parse', 'fundingRate: expected a list', url);
-      const page = body.map((r: Row, i) => ({
-        fundingTime: num(r?.fundingTime, `fundingRate row ${out.length + i}: fundingTime`, 'binance', url),
-        fundingRate: num(r?.fundingRate, `fundingRate row ${out.length + i}: fundingRate`, 'binance', url),
+      return body.map((r: Row, i) => ({
+        fundingTime: num(r?.fundingTime, `fundingRate row ${have + i}: fundingTime`, 'binance', url),
+        fundingRate: num(r?.fundingRate, `fundingRate row ${have + i}: fundingRate`, 'binance', url),
         markPrice: optNum(r?.markPrice),
       }));
-      for (const f of page) if (f.fundingTime >= cursor && f.fundingTime <= end) out.push(f);
-      const last = page[page.length - 1];
-      if (page.length < limit || !last || last.fundingTime + 1 <= cursor) break;
-      cursor = last.fundingTime + 1;
-    }
-    return out;
+    });
   }
 
   /** Open-interest history; Binance serves only about the last 30 days. */
   async openInterestHist(symbol: string, period: string, start: number, end: number, ctx: JobContext = {}): Promise<OpenInterestPoint[]> {
     if (!OI_PERIODS.includes(period)) throw new InputError(`open-interest period must be one of ${OI_PERIODS.join(', ')}`, 'period');
     const limit = 500;
-    const out: OpenInterestPoint[] = [];
-    let cursor = start;
     const url = buildUrl(this.config.futuresBaseUrl, 'futures/data/openInterestHist', { symbol });
-    while (cursor <= end) {
+    return pageForward(start, end, limit, (p) => p.timestamp, async (cursor, have) => {
       const body = await this.get('futures', 'futures/data/openInterestHist', { symbol, period, startTime: cursor, endTime: end, limit }, 1, ctx);
       if (!Array.isArray(body)) throw new FeedError('binance', 'parse', 'openInterestHist: expected a list', url);
-      const page = body.map((r: Row, i) => ({
+      return body.map((r: Row, i) => ({
         // Documented as a number, shown as a string in the docs' example: Number() takes both.
-        timestamp: num(r?.timestamp, `openInterestHist row ${out.length + i}: timestamp`, 'binance', url),
-        sumOpenInterest: num(r?.sumOpenInterest, `openInterestHist row ${out.length + i}: sumOpenInterest`, 'binance', url),
+        timestamp: num(r?.timestamp, `openInterestHist row ${have + i}: timestamp`, 'binance', url),
+        sumOpenInterest: num(r?.sumOpenInterest, `openInterestHist row ${have + i}: sumOpenInterest`, 'binance', url),
         sumOpenInterestValue: optNum(r?.sumOpenInterestValue),
       }));
-      for (const p of page) if (p.timestamp >= cursor && p.timestamp <= end) out.push(p);
-      const last = page[page.length - 1];
-      if (page.length < limit || !last || last.timestamp + 1 <= cursor) break;
-      cursor = last.timestamp + 1;
-    }
-    return out;
+    });
   }
 
   async premiumIndex(symbol: string, ctx: JobContext = {}): Promise<PremiumIndex> {

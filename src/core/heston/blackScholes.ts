@@ -167,7 +167,9 @@ export function normalisedImpliedStdDev(beta: number, x: number): ImpliedVolResu
     const vega = Math.exp(0.5 * x) * normPdf(x / s + 0.5 * s);
     if (b > beta) hi = Math.min(hi, s);
     else if (b < beta) lo = Math.max(lo, s);
-    else return { iv: s, iterations: it + 1 };
+    else if (b === beta) return { iv: s, iterations: it + 1 };
+    // A non-finite b or vega (underflow far from the root) makes the step non-finite, and the
+    // safeguard below bisects instead.
     let step: number;
     if (useLog) step = b > 0 ? ((Math.log(b) - lnBeta) * b) / vega : -Infinity;
     else step = (b - beta) / vega;

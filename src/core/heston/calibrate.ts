@@ -10,9 +10,10 @@
  * Marquardt's diagonal scaling, which copes with parameters of very different scales (κ ~ 5,
  * v0 ~ 0.04).
  *
- * Default start (documented in README): κ = 2, σ = 0.5, ρ = −0.5, v0 = the squared ATM implied
- * vol of the shortest maturity, θ = that of the longest — the data fix the two variance levels
- * to within a few percent, which keeps LM in the right basin far more often than a fixed point.
+ * Default start (documented in README): v0 = the squared ATM implied vol of the shortest
+ * maturity, θ = that of the longest, κ = 2, and ρσ from the short-maturity ATM skew
+ * (∂σ/∂k ≈ ρσ/(4√v0)) with σ = 0.5 (raised when that would need |ρ| > 0.8) — the data fix these
+ * to within tens of percent, which keeps LM in the right basin far more often than a fixed point.
  */
 import { throwIfAborted, type JobContext } from '../jobs.ts';
 import { choleskySolve } from '../math/linalg.ts';
@@ -213,7 +214,38 @@ export function defaultStart(problem: CalibrationProblem): HestonParams {
   }
   const v0 = first ? first.iv * first.iv : 0.04;
   const theta = last ? last.iv * last.iv : 0.04;
-  return { kappa: 2, theta, sigma: 0.5, rho: -0.5, v0 };
+  // ρσ from the short-maturity ATM skew: ∂σ_imp/∂k → ρσ/(4√v0) as T → 0 (least-squares slope
+  // of the shortest slice within |k| ≤ 0.25). Keeps |ρ| ≤ 0.8 by raising σ instead.
+  let sk = 0;
+  let skk = 0;
+  let sv = 0;
+  let svk = 0;
+  let m = 0;
+  for (const pt of prep.points) {
+    const k = Math.log(pt.K / pt.F);
+    if (pt.T !== tMin || Math.abs(k) > 0.25 || !Number.isFinite(pt.iv)) continue;
+    sk += k;
+    skk += k * k;
+    sv += pt.iv;
+    svk += pt.iv * k;
+    m++;
+  }
+  let sigma = 0.5;
+  let rho = -0.5;
+  const den = m * skk - sk * sk;
+  if (m >= 2 && den > 1e-12) {
+    const slope = (m * svk - sk * sv) / den;
+    const rhoSigma = 4 * Math.sqrt(v0) * slope;
+    if (Number.isFinite(rhoSigma)) {
+      rho = rhoSigma / sigma;
+      if (Math.abs(rho) > 0.8) {
+        sigma = Math.min(2, Math.abs(rhoSigma) / 0.8);
+        rho = Math.max(-0.95, Math.min(0.5, rhoSigma / sigma));
+      }
+      rho = Math.max(-0.95, Math.min(0.5, rho));
+    }
+  }
+  return { kappa: 2, theta, sigma, rho, v0 };
 }
 
 function clampToBounds(x: Float64Array, bounds: Record<ParamName, Bounds>): void {
@@ -231,6 +263,29 @@ interface RunResult {
   reason: string;
 }
 
+/**
+ * LM works on y = (ln κ, ln θ, ln σ, atanh ρ, ln v0): positivity and |ρ| < 1 hold by
+ * construction, relative changes of very different scales become comparable, and ρ → ±1 is
+ * infinitely far away — in the raw coordinates LM from a default start sometimes crept along
+ * the ρ = −0.999 edge and stalled there (2 of 150 seed-box surfaces).
+ */
+const toY = (x: ArrayLike<number>, out: Float64Array) => {
+  for (let a = 0; a < 5; a++) out[a] = a === 3 ? Math.atanh(x[a]!) : Math.log(x[a]!);
+};
+const toX = (y: ArrayLike<number>, out: Float64Array) => {
+  for (let a = 0; a < 5; a++) out[a] = a === 3 ? Math.tanh(y[a]!) : Math.exp(y[a]!);
+};
+/** dx/dy per coordinate at x. */
+const dxdy = (x: ArrayLike<number>, a: number) => (a === 3 ? 1 - x[a]! * x[a]! : x[a]!);
+
+function yBounds(bounds: Record<ParamName, Bounds>): Record<ParamName, Bounds> {
+  const lo = new Float64Array(5);
+  const hi = new Float64Array(5);
+  toY(PARAM_NAMES.map((n) => bounds[n].lo), lo);
+  toY(PARAM_NAMES.map((n) => bounds[n].hi), hi);
+  return Object.fromEntries(PARAM_NAMES.map((n, a) => [n, { lo: lo[a]!, hi: hi[a]! }])) as Record<ParamName, Bounds>;
+}
+
 function levenbergMarquardt(
   x0: Float64Array,
   prep: Prepared,
@@ -241,8 +296,22 @@ function levenbergMarquardt(
 ): RunResult {
   const m = prep.points.length + (o.fellerPenalty > 0 ? 1 : 0);
   const n = 5;
-  const x = Float64Array.from(x0);
-  clampToBounds(x, o.bounds);
+  const xStart = Float64Array.from(x0);
+  clampToBounds(xStart, o.bounds);
+  // From here on x holds the transformed coordinates y (see toY) and bounds are in y.
+  const bounds = yBounds(o.bounds);
+  const x = new Float64Array(n);
+  toY(xStart, x);
+  const real = new Float64Array(n);
+  const evalAt = (y: Float64Array, r: Float64Array, J: Float64Array | null) => {
+    toX(y, real);
+    evaluate(paramsFromArray(real), prep, engine, o.target, o.fellerPenalty, r, J, scratch.modelIv, scratch.modelPrice);
+    if (J) for (let i = 0; i < m; i++) for (let a = 0; a < n; a++) J[i * n + a] = J[i * n + a]! * dxdy(real, a);
+  };
+  const done = (r: RunResult): RunResult => {
+    toX(r.x, real);
+    return { ...r, x: Float64Array.from(real) };
+  };
   let res = new Float64Array(m);
   let jac = new Float64Array(m * n);
   let resTry = new Float64Array(m);
@@ -263,6 +332,11 @@ function levenbergMarquardt(
     g.fill(0);
     for (let i = 0; i < m; i++) {
       const ri = res[i]!;
+      // A point whose model vega underflowed (far from the data) carries no usable slope:
+      // leave its row out of the normal equations rather than poison them with Inf/NaN.
+      let finite = Number.isFinite(ri);
+      for (let a = 0; a < n && finite; a++) finite = Number.isFinite(jac[i * n + a]!) && Math.abs(jac[i * n + a]!) < 1e150;
+      if (!finite) continue;
       for (let a = 0; a < n; a++) {
         const ja = jac[i * n + a]!;
         g[a] += ja * ri;
@@ -271,9 +345,9 @@ function levenbergMarquardt(
     }
     for (let a = 0; a < n; a++) for (let b = 0; b < a; b++) A[b * n + a] = A[a * n + b]!;
   };
-  evaluate(paramsFromArray(x), prep, engine, o.target, o.fellerPenalty, res, jac, scratch.modelIv, scratch.modelPrice);
+  evalAt(x, res, jac);
   let F = cost(res);
-  if (!Number.isFinite(F)) return { x, cost: F, iterations: 0, converged: false, reason: 'model could not be evaluated at the start point' };
+  if (!Number.isFinite(F)) return done({ x, cost: F, iterations: 0, converged: false, reason: 'model could not be evaluated at the start point' });
   normal();
   let maxDiag = 0;
   for (let a = 0; a < n; a++) maxDiag = Math.max(maxDiag, A[a * n + a]!);
@@ -283,29 +357,50 @@ function levenbergMarquardt(
     throwIfAborted(o.signal);
     let gmax = 0;
     for (let a = 0; a < n; a++) gmax = Math.max(gmax, Math.abs(g[a]!));
-    if (gmax <= o.gtol) return { x, cost: F, iterations: it - 1, converged: true, reason: 'gradient below gtol' };
-    if (F <= 1e-30) return { x, cost: F, iterations: it - 1, converged: true, reason: 'exact fit' };
+    if (gmax <= o.gtol) return done({ x, cost: F, iterations: it - 1, converged: true, reason: 'gradient below gtol' });
+    if (F <= 1e-30) return done({ x, cost: F, iterations: it - 1, converged: true, reason: 'exact fit' });
     // (A + μ·diag(A)) h = −g, Marquardt scaling; raise μ until the system is positive definite.
+    // Active set: a parameter sitting on a bound whose step would push it further out is held
+    // fixed and the others re-solved, so the box never shrinks the step of the free ones to
+    // nothing (plain projection then stops early with ρ stuck at −0.999).
+    const fixed = new Uint8Array(n);
     let solved = false;
-    for (let tries = 0; tries < 20 && !solved; tries++) {
-      Aμ.set(A);
-      for (let a = 0; a < n; a++) Aμ[a * n + a] = A[a * n + a]! * (1 + mu) + 1e-30 * maxDiag;
-      for (let a = 0; a < n; a++) negG[a] = -g[a]!;
-      solved = choleskySolve(Aμ, negG, n, h);
-      if (!solved) mu *= 10;
+    for (let pass = 0; pass < n; pass++) {
+      solved = false;
+      for (let tries = 0; tries < 20 && !solved; tries++) {
+        Aμ.set(A);
+        for (let a = 0; a < n; a++) Aμ[a * n + a] = A[a * n + a]! * (1 + mu) + 1e-30 * maxDiag;
+        for (let a = 0; a < n; a++) negG[a] = -g[a]!;
+        for (let a = 0; a < n; a++) {
+          if (!fixed[a]) continue;
+          for (let b = 0; b < n; b++) Aμ[a * n + b] = Aμ[b * n + a] = a === b ? 1 : 0;
+          negG[a] = 0;
+        }
+        solved = choleskySolve(Aμ, negG, n, h);
+        if (!solved) mu *= 10;
+      }
+      if (!solved) break;
+      let changed = false;
+      PARAM_NAMES.forEach((name, a) => {
+        const b = bounds[name];
+        if (!fixed[a] && ((x[a]! <= b.lo && h[a]! < 0) || (x[a]! >= b.hi && h[a]! > 0))) {
+          fixed[a] = 1;
+          changed = true;
+        }
+      });
+      if (!changed) break;
     }
-    if (!solved) return { x, cost: F, iterations: it, converged: false, reason: 'normal equations singular' };
+    if (!solved) return done({ x, cost: F, iterations: it, converged: false, reason: 'normal equations singular' });
     for (let a = 0; a < n; a++) xTry[a] = x[a]! + h[a]!;
-    clampToBounds(xTry, o.bounds);
+    clampToBounds(xTry, bounds);
     let stepNorm = 0;
-    let xNorm = 0;
     for (let a = 0; a < n; a++) {
       h[a] = xTry[a]! - x[a]!;
-      stepNorm = Math.max(stepNorm, Math.abs(h[a]!) / (Math.abs(x[a]!) + 1e-8));
-      xNorm += x[a]! * x[a]!;
+      // y are logs (and atanh ρ): an absolute change is a relative change of the parameter.
+      stepNorm = Math.max(stepNorm, Math.abs(h[a]!));
     }
-    if (stepNorm <= o.xtol) return { x, cost: F, iterations: it, converged: true, reason: 'step below xtol' };
-    evaluate(paramsFromArray(xTry), prep, engine, o.target, o.fellerPenalty, resTry, jacTry, scratch.modelIv, scratch.modelPrice);
+    if (stepNorm <= o.xtol) return done({ x, cost: F, iterations: it, converged: true, reason: 'step below xtol' });
+    evalAt(xTry, resTry, jacTry);
     const Fnew = cost(resTry);
     // Predicted decrease of the local quadratic model for the (projected) step.
     let pred = 0;
@@ -325,14 +420,14 @@ function levenbergMarquardt(
       mu *= Math.max(1 / 3, 1 - Math.pow(2 * rho - 1, 3));
       nu = 2;
       onIteration(it, F, x);
-      if (rel <= o.ftol) return { x, cost: F, iterations: it, converged: true, reason: 'relative cost decrease below ftol' };
+      if (rel <= o.ftol) return done({ x, cost: F, iterations: it, converged: true, reason: 'relative cost decrease below ftol' });
     } else {
       mu *= nu;
       nu *= 2;
-      if (mu > 1e20) return { x, cost: F, iterations: it, converged: true, reason: 'no further decrease possible (damping exhausted)' };
+      if (mu > 1e20) return done({ x, cost: F, iterations: it, converged: true, reason: 'no further decrease possible (damping exhausted)' });
     }
   }
-  return { x, cost: F, iterations: o.maxIterations, converged: false, reason: `iteration limit ${o.maxIterations} reached` };
+  return done({ x, cost: F, iterations: o.maxIterations, converged: false, reason: `iteration limit ${o.maxIterations} reached` });
 }
 
 export function calibrate(problem: CalibrationProblem, options: CalibrationOptions = {}): CalibrationResult {

@@ -49,6 +49,28 @@ export interface InversePrediction {
   reconstruction: Float64Array;
   /** The regime embedding z. */
   latent: number[];
+  /** Set when the surface lies outside what the network was trained on (its answer is an extrapolation). */
+  warning?: string;
+}
+
+/** Beyond this many training-set standard deviations at some grid point, a prediction is flagged. */
+export const OOD_Z = 4;
+
+function oodWarning(x: Float32Array, offset: number, grid: { kGrid: number[]; tGrid: number[] }): string | undefined {
+  const nt = grid.tGrid.length;
+  let worst = 0;
+  let at = 0;
+  for (let c = 0; c < grid.kGrid.length * nt; c++) {
+    const z = Math.abs(x[offset + 2 * c]!);
+    if (z > worst) {
+      worst = z;
+      at = c;
+    }
+  }
+  if (worst <= OOD_Z) return undefined;
+  const k = grid.kGrid[Math.floor(at / nt)]!;
+  const t = grid.tGrid[at % nt]!;
+  return `this surface lies outside the network's training data (${worst.toFixed(1)} standard deviations from the training mean at k=${k}, T=${t}): the parameters are an extrapolation — check them against the Heston overlay or refine with LM`;
 }
 
 export function encodeSurfaces(surfaces: readonly Surface[], grid: { kGrid: number[]; tGrid: number[] }, norm: InverseNormalisation): Float32Array {
@@ -71,11 +93,16 @@ export async function predictSurfaces(ck: InverseCheckpoint, surfaces: readonly 
     const out = await predictEncoded(own, x, surfaces.length);
     const cells = ck.grid.kGrid.length * ck.grid.tGrid.length;
     const h = ck.topology.hiddenDim;
-    return surfaces.map((_, i) => ({
-      params: decodeParams(out.params, ck.normalisation, i * 5),
-      reconstruction: decodeSurface(out.recon, ck.normalisation, i * cells),
-      latent: Array.from(out.latent.subarray(i * h, (i + 1) * h)),
-    }));
+    return surfaces.map((_, i) => {
+      const p: InversePrediction = {
+        params: decodeParams(out.params, ck.normalisation, i * 5),
+        reconstruction: decodeSurface(out.recon, ck.normalisation, i * cells),
+        latent: Array.from(out.latent.subarray(i * h, (i + 1) * h)),
+      };
+      const warning = oodWarning(x, i * cells * 2, ck.grid);
+      if (warning) p.warning = warning;
+      return p;
+    });
   } finally {
     if (!model) own.dispose();
   }

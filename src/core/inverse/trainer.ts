@@ -163,7 +163,7 @@ const PHYSICS_BOX = { lo: [0.05, 1e-3, 0.02, -0.99, 1e-3], hi: [30, 1, 3, 0.99, 
  * implied vols with a few differentiable Newton steps started at the data's vols, and take the
  * masked SmoothL1 against the data in per-cell z units.
  */
-function physicsLoss(params: tf.Tensor2D, xb: tf.Tensor4D, norm: InverseNormalisation, grid: { kGrid: number[]; tGrid: number[] }): tf.Scalar {
+export function physicsLoss(params: tf.Tensor2D, xb: tf.Tensor4D, norm: InverseNormalisation, grid: { kGrid: number[]; tGrid: number[] }): tf.Scalar {
   const [b, nk, nt] = xb.shape;
   const mean = tf.tensor2d(norm.ivMean, [nk, nt]);
   const std = tf.tensor2d(norm.ivStd, [nk, nt]);

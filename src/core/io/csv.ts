@@ -21,6 +21,7 @@ import type { Surface } from '../surface/types.ts';
 import { quotesToSurface, type OptionQuote } from '../surface/fromQuotes.ts';
 import { surfaceFromSpotGrid } from '../surface/resample.ts';
 import { validateSurface } from '../surface/validate.ts';
+import { parseExpiryCode } from '../feeds/instruments.ts';
 
 export type IvUnit = 'decimal' | 'percent';
 export type CsvLayout = 'grid' | 'long' | 'deribit' | 'tardis';
@@ -158,16 +159,14 @@ export function parseTimeMs(cell: string, where: string): number {
   throw new InputError(`"${c}" is not a time (expected an ISO date like 2024-03-29T08:00:00Z or epoch s/ms/µs)`, where);
 }
 
-const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-
-/** "29DEC23" → 2023-12-29T08:00:00Z (Deribit's expiry time). */
+/** "29DEC23" → 2023-12-29T08:00:00Z (Deribit's expiry time); undefined for anything else, 30FEB24 included. */
 function parseDeribitDate(s: string): number | undefined {
-  const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(s.toUpperCase());
-  if (!m) return undefined;
-  const month = MONTHS.indexOf(m[2]!);
-  const day = Number(m[1]);
-  if (month < 0 || day < 1 || day > 31) return undefined;
-  return Date.UTC(2000 + Number(m[3]), month, day, 8);
+  if (!/^\d{1,2}[A-Z]{3}\d{2}$/i.test(s)) return undefined;
+  try {
+    return parseExpiryCode(s.toUpperCase());
+  } catch {
+    return undefined;
+  }
 }
 
 export interface DeribitInstrument {

@@ -18,6 +18,8 @@ const INV_SQRT_2PI = 0.3989422804014327;
 /** exp(-x²/2) without the x²-rounding error that a plain Math.exp(-0.5*x*x) has for large |x|. */
 function expHalfSquare(x: number): number {
   if (Math.abs(x) < 4) return Math.exp(-0.5 * x * x);
+  // Beyond ~38.6 the result underflows; the split below would then compute 0 × ∞ = NaN.
+  if (!(Math.abs(x) < 38.7)) return 0;
   const xs = Math.round(x * 16) / 16;
   return Math.exp(-0.5 * xs * xs) * Math.exp(-0.5 * (x - xs) * (x + xs));
 }

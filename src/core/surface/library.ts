@@ -54,6 +54,16 @@ const INDEX = 'index';
 const SEEDED = 'seeded';
 const dataKey = (id: string) => `surface/${id}`;
 
+/** The library name of a file's surface: the name it carries, else the file name without extension. */
+export function importedSurfaceName(s: Surface, fileName: string): string {
+  return s.name ?? fileName.replace(/\.(npz|csv|tsv|txt)$/i, '');
+}
+
+/** A file name stem safe on every OS for a surface's download. */
+export function surfaceFileStem(s: Surface, fallback: string): string {
+  return (s.name ?? fallback).replace(/[^\w.-]+/g, '_');
+}
+
 /** 53-bit content hash (cyrb53) of the bytes that define a surface; hex. */
 export function surfaceHash(s: Surface): string {
   const parts: ArrayBufferView[] = [Float64Array.from(s.kGrid), Float64Array.from(s.tGrid), s.iv, s.mask ?? new Uint8Array(0), Float64Array.of(s.spot, s.timestamp)];

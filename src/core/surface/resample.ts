@@ -114,6 +114,11 @@ export function resampleSurface(s: Surface, kGrid: readonly number[], tGrid: rea
   return out;
 }
 
+/** ATM (k = 0) vol per maturity, interpolated in total variance; NaN where it cannot be. */
+export function atmTermStructure(s: Surface): number[] {
+  return Array.from(resampleSurface(s, [0], s.tGrid).iv);
+}
+
 /** ln(K/S) from ln(K/F): k + ln(F/S). */
 export function toSpotMoneyness(kForward: number, forward: number, spot: number): number {
   return kForward + Math.log(forward / spot);

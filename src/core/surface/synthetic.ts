@@ -203,6 +203,23 @@ export function mergeDatasets(parts: HestonDataset[]): HestonDataset {
   return out;
 }
 
+/**
+ * Contiguous sample ranges for `parts` workers. Every sample draws from its own stream
+ * (Rng.stream(seed, i)), so merging the slices in order gives the single-worker data set.
+ */
+export function splitSamples(n: number, parts: number): { start: number; count: number }[] {
+  return Array.from({ length: parts }, (_, w) => {
+    const start = Math.floor((w * n) / parts);
+    return { start, count: Math.floor(((w + 1) * n) / parts) - start };
+  });
+}
+
+/** How the library names one synthetic surface: kind, seed and its parameters to 3 digits. */
+export function syntheticName(kind: SynthKind, seed: number, p: HestonParams): string {
+  const f = (x: number) => +x.toPrecision(3);
+  return `${kind === 'proxy' ? 'Proxy (seed IX.2.3)' : 'Heston'} seed ${seed}: κ=${f(p.kappa)} θ=${f(p.theta)} σ=${f(p.sigma)} ρ=${f(p.rho)} v0=${f(p.v0)}`;
+}
+
 /** Surface i of a data set (0-based within it), for the library and the pages. */
 export function datasetSurface(ds: HestonDataset, i: number): Surface {
   const m = ds.kGrid.length * ds.tGrid.length;
@@ -211,6 +228,12 @@ export function datasetSurface(ds: HestonDataset, i: number): Surface {
   const s: Surface = { kGrid: [...ds.kGrid], tGrid: [...ds.tGrid], iv, spot: 1, timestamp: SYNTHETIC_TIMESTAMP, source: `synthetic:${ds.kind}` };
   if (mask.some((x) => x === 1)) s.mask = mask;
   return s;
+}
+
+/** One surface from a one-sample data set, named for the library (the Surfaces page's "Add one"). */
+export async function namedSyntheticSurface(kind: SynthKind, seed: number, ctx: JobContext = {}): Promise<Surface> {
+  const ds = await generateDataset({ kind, n: 1, seed }, ctx);
+  return { ...datasetSurface(ds, 0), name: syntheticName(kind, seed, paramsFromArray(ds.params)) };
 }
 
 // ---------------------------------------------------------------------------------------------

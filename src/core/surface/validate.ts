@@ -27,6 +27,16 @@ export function gridProblems(grid: readonly number[], name: string, positive = f
   return out;
 }
 
+/**
+ * A grid typed as text ("-0.4, -0.2, 0, 0.2"), for forms and flags. An empty entry is an error,
+ * not a 0: Number('') is 0, so "0.1,,0.2" would otherwise slip a grid point in at k = 0.
+ */
+export function parseGridText(text: string, where: string): number[] {
+  const parts = text.split(',').map((x) => x.trim());
+  if (parts.some((x) => x === '' || !Number.isFinite(Number(x)))) throw new InputError(`must be comma-separated numbers, got "${text}"`, where);
+  return parts.map(Number);
+}
+
 export function timestampProblem(ts: number): string | undefined {
   if (typeof ts !== 'number' || !Number.isFinite(ts)) return `timestamp is not a finite number (${String(ts)})`;
   if (ts >= MIN_TIMESTAMP_MS && ts <= MAX_TIMESTAMP_MS) return undefined;

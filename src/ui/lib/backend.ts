@@ -79,16 +79,25 @@ async function pick(choice: BackendChoice): Promise<BackendName> {
   }
 }
 
+// One tfjs engine per worker: two picks interleaving there would race on tf.setBackend, so a new
+// choice waits for the previous pick to settle.
+let queue: Promise<unknown> = Promise.resolve();
+function enqueue(choice: BackendChoice): Promise<BackendName> {
+  const next = queue.then(() => pick(choice));
+  queue = next.catch(() => undefined);
+  return next;
+}
+
 /** Picks the backend once per page load (idempotent); resolves to the active backend. */
 export function startBackend(): Promise<BackendName> {
-  started ??= pick(get(backend).choice);
+  started ??= enqueue(get(backend).choice);
   return started;
 }
 
 /** Applies and persists the user's override; workers pick it up on their next job. */
 export function chooseBackend(choice: BackendChoice): Promise<BackendName> {
   saveChoice(choice);
-  started = pick(choice);
+  started = enqueue(choice);
   return started;
 }
 

@@ -7,7 +7,7 @@
 import { writable } from 'svelte/store';
 import { IdbStore } from '../../core/store/idb.ts';
 import { namespaced } from '../../core/store/store.ts';
-import { SurfaceLibrary, type LibraryEntry } from '../../core/surface/library.ts';
+import { SurfaceLibrary, importedSurfaceName, surfaceFileStem, type LibraryEntry } from '../../core/surface/library.ts';
 import type { Surface } from '../../core/surface/types.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { SurfaceJobs } from '../../../workers/surface.worker.ts';
@@ -88,8 +88,7 @@ export async function importFiles(files: File[]): Promise<ImportResult[]> {
     try {
       const bytes = new Uint8Array(await f.arrayBuffer());
       const parsed = await surfaceWorker().run('parseFile', { name: f.name, bytes });
-      const name = parsed.surface.name ?? f.name.replace(/\.(npz|csv|tsv|txt)$/i, '');
-      const r = await l.addEntry(parsed.surface, { name });
+      const r = await l.addEntry(parsed.surface, { name: importedSurfaceName(parsed.surface, f.name) });
       results.push({ file: f.name, ok: true, id: r.id, duplicate: r.duplicate, layout: parsed.layout, warnings: parsed.warnings });
     } catch (e) {
       results.push({ file: f.name, ok: false, warnings: [], error: errorMessage(e) });
@@ -115,7 +114,7 @@ export function download(name: string, data: Uint8Array | string, type = 'applic
 export async function exportSurface(id: string, format: 'npz' | 'csv'): Promise<void> {
   const s = await getSurface(id);
   if (!s) throw new Error(`no surface ${id}`);
-  const base = (s.name ?? id).replace(/[^\w.-]+/g, '_');
+  const base = surfaceFileStem(s, id);
   if (format === 'npz') download(`${base}.npz`, await surfaceWorker().run('toNpz', { surface: s }));
   else download(`${base}.csv`, await surfaceWorker().run('toCsv', { surface: s }), 'text/csv');
 }

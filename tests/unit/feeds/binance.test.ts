@@ -1,35 +1,20 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BinanceClient, futuresKlineWeight, oiPeriodFor, parseKline } from '../../../src/core/feeds/binance.ts';
 import { FeedError } from '../../../src/core/feeds/http.ts';
 import { combineSeries, loadBinanceData, seriesFromCsv, seriesToCsv } from '../../../src/core/feeds/series.ts';
 import { WeightLimiter } from '../../../src/core/feeds/rateLimit.ts';
 import { InputError } from '../../../src/core/errors.ts';
-import { fixture, startReplayServer, type ReplayServer } from '../../support/replayServer.ts';
-import { FakeClock } from './fakeClock.ts';
+import { fixture } from '../../support/replayServer.ts';
+import { useReplayServer, rejection } from '../../support/feeds.ts';
+import { FakeClock } from '../../support/fakeClock.ts';
 
-let srv: ReplayServer;
-beforeAll(async () => {
-  srv = await startReplayServer();
-});
-afterAll(async () => {
-  await srv.close();
-});
-beforeEach(() => srv.reset());
+const srv = useReplayServer();
 
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 11, 1);
 
 function client(clock = new FakeClock(), extra = {}) {
   return new BinanceClient({ spotBaseUrl: srv.binanceSpotBase, futuresBaseUrl: srv.binanceFuturesBase, clock, timeoutMs: 2000, ...extra });
-}
-
-async function rejection(p: Promise<unknown>): Promise<FeedError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as FeedError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('Binance parsing', () => {
@@ -81,7 +66,7 @@ describe('BinanceClient', () => {
   });
   it('reports a Retry-After longer than it will wait (a long 418 ban) instead of hanging', async () => {
     srv.fail('/klines', { status: 418, headers: { 'retry-after': '7200' } });
-    const e = await rejection(client().klines('spot', 'BTCUSDT', '1h', T0, T0 + H));
+    const e = await rejection<FeedError>(client().klines('spot', 'BTCUSDT', '1h', T0, T0 + H));
     expect(e.kind).toBe('rate-limit');
     expect(e.status).toBe(418);
     expect(e.message).toMatch(/IP banned.*7200 s/);
@@ -89,7 +74,7 @@ describe('BinanceClient', () => {
   it('explains HTTP 451 as a geo-block with the mirror and CSV import ways round it', async () => {
     srv.fail('/klines', { status: 451, body: fixture('binance_error_restricted_location') });
     const c = client();
-    const e = await rejection(c.klines('spot', 'BTCUSDT', '1h', T0, T0 + H));
+    const e = await rejection<FeedError>(c.klines('spot', 'BTCUSDT', '1h', T0, T0 + H));
     expect(e.kind).toBe('geo-blocked');
     expect(e.message).toMatch(/this location/);
     expect(e.message).toMatch(/data-api\.binance\.vision/);
@@ -97,7 +82,7 @@ describe('BinanceClient', () => {
     expect(c.status.lastError?.message).toBe(e.message);
   });
   it('surfaces Binance API errors with their code', async () => {
-    const e = await rejection(client().klines('spot', 'NOPEUSDT', '1h', T0, T0 + H));
+    const e = await rejection<FeedError>(client().klines('spot', 'NOPEUSDT', '1h', T0, T0 + H));
     expect(e.kind).toBe('api');
     expect(e.code).toBe(-1121);
     expect(e.message).toMatch(/Invalid symbol/);
@@ -106,10 +91,10 @@ describe('BinanceClient', () => {
     srv.fail('/premiumIndex', { status: 500 });
     expect((await client().premiumIndex('BTCUSDT')).markPrice).toBe(97551.2);
     srv.fail('/premiumIndex', { malformed: true });
-    expect((await rejection(client().premiumIndex('BTCUSDT'))).kind).toBe('parse');
+    expect((await rejection<FeedError>(client().premiumIndex('BTCUSDT'))).kind).toBe('parse');
   });
   it('a CORS-less or unreachable host is a network error pointing at the import path', async () => {
-    const e = await rejection(new BinanceClient({ spotBaseUrl: 'http://127.0.0.1:1', timeoutMs: 2000 }).klines('spot', 'BTCUSDT', '1h', T0, T0 + H));
+    const e = await rejection<FeedError>(new BinanceClient({ spotBaseUrl: 'http://127.0.0.1:1', timeoutMs: 2000 }).klines('spot', 'BTCUSDT', '1h', T0, T0 + H));
     expect(e.kind).toBe('network');
     expect(e.message).toMatch(/CORS/);
   });

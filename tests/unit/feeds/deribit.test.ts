@@ -1,31 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeribitClient, TOO_MANY_REQUESTS } from '../../../src/core/feeds/deribit.ts';
 import { FeedError } from '../../../src/core/feeds/http.ts';
 import { CreditPool } from '../../../src/core/feeds/rateLimit.ts';
 import { CancelledError } from '../../../src/core/jobs.ts';
-import { startReplayServer, type ReplayServer } from '../../support/replayServer.ts';
-import { FakeClock } from './fakeClock.ts';
+import { useReplayServer, rejection } from '../../support/feeds.ts';
+import { FakeClock } from '../../support/fakeClock.ts';
 
-let srv: ReplayServer;
-beforeAll(async () => {
-  srv = await startReplayServer();
-});
-afterAll(async () => {
-  await srv.close();
-});
-beforeEach(() => srv.reset());
+const srv = useReplayServer();
 
 function client(clock = new FakeClock(), extra = {}) {
   return new DeribitClient({ baseUrl: srv.deribitBase, clock, seed: 7, timeoutMs: 2000, ...extra });
-}
-
-async function rejection(p: Promise<unknown>): Promise<FeedError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as FeedError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('DeribitClient parsing', () => {
@@ -71,7 +55,7 @@ describe('DeribitClient parsing', () => {
   });
   it('names the row of an unparseable instrument', async () => {
     srv.setDeribitResult('get_book_summary_by_currency', [{ instrument_name: 'BTC-27DEC24-100000-C' }, { instrument_name: 'NOPE-1-2' }]);
-    const e = await rejection(client().bookSummary('BTC'));
+    const e = await rejection<FeedError>(client().bookSummary('BTC'));
     expect(e.kind).toBe('parse');
     expect(e.message).toMatch(/row 1/);
   });
@@ -85,7 +69,7 @@ describe('DeribitClient errors and retries', () => {
   it('surfaces a JSON-RPC error with its code, without retrying', async () => {
     srv.fail('get_index_price', { rpcError: { code: 10001, message: 'error' } });
     const c = client();
-    const e = await rejection(c.indexPrice('btc_usd'));
+    const e = await rejection<FeedError>(c.indexPrice('btc_usd'));
     expect(e).toBeInstanceOf(FeedError);
     expect(e.kind).toBe('api');
     expect(e.code).toBe(10001);
@@ -118,7 +102,7 @@ describe('DeribitClient errors and retries', () => {
   });
   it('gives up after maxRetries with a rate-limit error', async () => {
     srv.fail('ticker', ...Array.from({ length: 5 }, () => ({ rpcError: { code: TOO_MANY_REQUESTS, message: 'too_many_requests' } })));
-    const e = await rejection(client(new FakeClock(), { backoff: { baseMs: 10, maxMs: 100, maxRetries: 2 } }).ticker('BTC-27DEC24-100000-C'));
+    const e = await rejection<FeedError>(client(new FakeClock(), { backoff: { baseMs: 10, maxMs: 100, maxRetries: 2 } }).ticker('BTC-27DEC24-100000-C'));
     expect(e.kind).toBe('rate-limit');
     expect(e.code).toBe(TOO_MANY_REQUESTS);
     expect(e.message).toMatch(/gave up after 3 attempts/);
@@ -127,23 +111,23 @@ describe('DeribitClient errors and retries', () => {
     srv.fail('get_index_price', { status: 500, body: 'oops' });
     expect((await client().indexPrice('btc_usd')).indexPriceUsd).toBe(97512.34);
     srv.fail('get_index_price', { status: 500 }, { status: 500 }, { status: 502 });
-    const e = await rejection(client(new FakeClock(), { backoff: { baseMs: 1, maxMs: 1, maxRetries: 2 } }).indexPrice('btc_usd'));
+    const e = await rejection<FeedError>(client(new FakeClock(), { backoff: { baseMs: 1, maxMs: 1, maxRetries: 2 } }).indexPrice('btc_usd'));
     expect(e.kind).toBe('http');
     expect(e.status).toBe(502);
   });
   it('reports malformed JSON as a parse error quoting the body', async () => {
     srv.fail('get_book_summary_by_currency', { malformed: true });
-    const e = await rejection(client().bookSummary('BTC'));
+    const e = await rejection<FeedError>(client().bookSummary('BTC'));
     expect(e.kind).toBe('parse');
     expect(e.message).toMatch(/not JSON .*instrument_na/);
   });
   it('times out a request that never answers', async () => {
     srv.fail('get_index_price', { hang: true });
-    const e = await rejection(client(new FakeClock(), { timeoutMs: 150 }).indexPrice('btc_usd'));
+    const e = await rejection<FeedError>(client(new FakeClock(), { timeoutMs: 150 }).indexPrice('btc_usd'));
     expect(e.kind).toBe('timeout');
   });
   it('reports an unreachable host as a network error that mentions CORS and the import path', async () => {
-    const e = await rejection(new DeribitClient({ baseUrl: 'http://127.0.0.1:1/api/v2', timeoutMs: 2000 }).indexPrice('btc_usd'));
+    const e = await rejection<FeedError>(new DeribitClient({ baseUrl: 'http://127.0.0.1:1/api/v2', timeoutMs: 2000 }).indexPrice('btc_usd'));
     expect(e.kind).toBe('network');
     expect(e.message).toMatch(/CORS/);
     expect(e.message).toMatch(/import CSV\/\.npz/);

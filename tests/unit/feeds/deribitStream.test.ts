@@ -1,29 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { DeribitStream, liveChannels, type StreamState, type WebSocketCtor } from '../../../src/core/feeds/deribitStream.ts';
 import { LiveSmileBook } from '../../../src/core/feeds/liveSmile.ts';
-import { fixture, startReplayServer, type ReplayServer } from '../../support/replayServer.ts';
+import { fixture } from '../../support/replayServer.ts';
+import { useReplayServer, until } from '../../support/feeds.ts';
 
-let srv: ReplayServer;
-beforeAll(async () => {
-  srv = await startReplayServer();
-});
-afterAll(async () => {
-  await srv.close();
-});
-beforeEach(() => srv.reset());
+const srv = useReplayServer();
 
 const WS = WebSocket as unknown as WebSocketCtor;
-
-/** Polls until `cond` holds (real sockets, real timers: a few hundred ms at most here). */
-async function until(cond: () => boolean, ms = 4000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function open(extra: Partial<ConstructorParameters<typeof DeribitStream>[0]> = {}) {
   const states: StreamState[] = [];

@@ -1,41 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SnapshotScheduler, type SnapshotSink, type Timers } from '../../../src/core/feeds/scheduler.ts';
+import { SnapshotScheduler, type SnapshotSink } from '../../../src/core/feeds/scheduler.ts';
 import { MemoryStore, type Store } from '../../../src/core/store/store.ts';
 import type { Surface } from '../../../src/core/surface/types.ts';
-import { FakeClock } from './fakeClock.ts';
+import { FakeClock, FakeTimers } from '../../support/fakeClock.ts';
 
 const MIN = 60_000;
-
-/** Virtual timers driven by the fake clock. */
-class FakeTimers implements Timers {
-  private pending: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  constructor(private clock: FakeClock) {}
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.pending.push({ at: this.clock.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(id: unknown): void {
-    this.pending = this.pending.filter((p) => p.id !== id);
-  }
-  /** Advances time to `to`, firing due timers in order and letting their promises settle. */
-  async advanceTo(to: number): Promise<void> {
-    for (;;) {
-      this.pending.sort((a, b) => a.at - b.at);
-      const next = this.pending[0];
-      if (!next || next.at > to) break;
-      this.pending.shift();
-      this.clock.t = Math.max(this.clock.t, next.at);
-      next.fn();
-      for (let i = 0; i < 20; i++) await Promise.resolve();
-    }
-    this.clock.t = to;
-  }
-  get count() {
-    return this.pending.length;
-  }
-}
 
 /** A library stand-in that honours dedupKey the way SurfaceLibrary does. */
 class Sink implements SnapshotSink {

@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeribitClient, parseBookSummary } from '../../../src/core/feeds/deribit.ts';
 import { bookToQuotes, snapshotFromBook, takeDeribitSnapshot } from '../../../src/core/feeds/snapshot.ts';
 import { surfaceFromNpz, surfaceToNpz } from '../../../src/core/surface/files.ts';
-import { fixture, startReplayServer, type ReplayServer } from '../../support/replayServer.ts';
+import { fixture } from '../../support/replayServer.ts';
+import { useReplayServer } from '../../support/feeds.ts';
 import { BOOK_TIME, forwardFor, smileIv, syntheticBook, EXPIRIES } from './book.ts';
-import { FakeClock } from './fakeClock.ts';
+import { FakeClock } from '../../support/fakeClock.ts';
 
-let srv: ReplayServer;
-beforeAll(async () => {
-  srv = await startReplayServer();
-});
-afterAll(async () => {
-  await srv.close();
-});
-beforeEach(() => srv.reset());
+const srv = useReplayServer();
 
 const client = () => new DeribitClient({ baseUrl: srv.deribitBase, clock: new FakeClock(), timeoutMs: 2000 });
 

@@ -76,6 +76,14 @@ describe('Levenberg–Marquardt calibration', () => {
     const fewer = calibrate(gridProblem(1, kGrid.map(Math.exp), tGrid, noisy, 0, 0, mask));
     expect(fewer.points).toBe(fit.points - 1);
     expect(Number.isNaN(fewer.modelIv[3]![2]!)).toBe(true);
+    // A zero weight does the same; a heavy weight pulls the fit onto that point.
+    const w = new Float64Array(noisy.length).fill(1);
+    w[2 * tGrid.length + 3] = 0;
+    expect(calibrate(gridProblem(1, kGrid.map(Math.exp), tGrid, noisy, 0, 0, s.mask, w)).points).toBe(fit.points - 1);
+    w[2 * tGrid.length + 3] = 100;
+    const heavy = calibrate(gridProblem(1, kGrid.map(Math.exp), tGrid, noisy, 0, 0, s.mask, w));
+    const at = (r: typeof fit) => Math.abs(r.modelIv[3]![2]! - noisy[2 * tGrid.length + 3]!);
+    expect(at(heavy)).toBeLessThan(at(fit));
   });
 
   it('keeps parameters inside the bounds, applies the Feller penalty and reports why it stopped', () => {

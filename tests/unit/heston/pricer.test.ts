@@ -85,6 +85,24 @@ describe('Float64 Heston pricer against 30-digit references', () => {
   });
 });
 
+describe('limits', () => {
+  it('reduces to Black–Scholes when the vol of vol vanishes (QuantLib testAnalyticVsBlack)', async () => {
+    // QuantLib's case: S = 32, K = 35, r = 10 %, q = 4 %, v0 = θ = 0.05, κ = 5, σ = 1e-4, ρ = 0,
+    // about a quarter of a year; the Heston price must equal Black–Scholes at vol √0.05. With
+    // σ = 1e-4 the variance of the integrated variance is ~1e-10, so 1e-9·S is a fair bound.
+    const { bsPrice } = await import('../../../src/core/heston/blackScholes.ts');
+    const p: HestonParams = { kappa: 5, theta: 0.05, sigma: 1e-4, rho: 0, v0: 0.05 };
+    for (const T of [0.2466, 1, 5]) {
+      const g = priceGrid(p, 32, [25, 35, 45], [T], 0.1, 0.04);
+      [25, 35, 45].forEach((K, i) => {
+        const o = { spot: 32, strike: K, T, r: 0.1, q: 0.04 };
+        expect(Math.abs(g.calls[i]! - bsPrice(Math.sqrt(0.05), { ...o, isCall: true }))).toBeLessThan(1e-9 * 32);
+        expect(Math.abs(g.puts[i]! - bsPrice(Math.sqrt(0.05), { ...o, isCall: false }))).toBeLessThan(1e-9 * 32);
+      });
+    }
+  });
+});
+
 describe('priceGrid conventions', () => {
   const p: HestonParams = { kappa: 1.2, theta: 0.05, sigma: 0.6, rho: -0.6, v0: 0.04 };
   const strikes = [80, 95, 100, 105, 130];

@@ -113,4 +113,13 @@ describe('checkpoint bundle', () => {
     const s: Surface = { kGrid: K_GRID, tGrid: [0.1, 0.2, 0.3, 0.5, 1, 2], iv: new Float64Array(30).fill(0.5), spot: 1, timestamp: 0, source: 'file:eth.npz', name: 'eth.npz' };
     await expect(predictSurfaces(sample(), [s])).rejects.toThrow(/eth\.npz: T grid \[0\.1, 0\.2, 0\.3, 0\.5, 1, 2\] differs from the model's \[0\.05, 0\.1, 0\.25, 0\.5, 1, 2\]/);
   });
+
+  it('flags a surface far outside the training data instead of extrapolating silently', async () => {
+    const ck = sample();
+    const ds = toySurfaces(1, 3);
+    const mk = (iv: Float64Array): Surface => ({ kGrid: K_GRID, tGrid: T_GRID, iv, spot: 1, timestamp: 0, source: 't' });
+    const [inside, outside] = await predictSurfaces(ck, [mk(Float64Array.from((ds.iv as Float64Array).subarray(0, 30))), mk(new Float64Array(30).fill(0.9))]);
+    expect(inside!.warning).toBeUndefined();
+    expect(outside!.warning).toMatch(/outside the network's training data \(\d+\.\d standard deviations/);
+  });
 });

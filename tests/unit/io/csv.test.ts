@@ -109,6 +109,12 @@ describe('Deribit book summary and Tardis options_chain', () => {
     expect(parseDeribitInstrument('XRP_USDC-1MAR24-0d625-P')?.strike).toBe(0.625);
     expect(parseDeribitInstrument('BTC-PERPETUAL')).toBeUndefined();
   });
+  it('refuses an expiry day the month does not have instead of rolling into the next month', () => {
+    // 30FEB24 once read as 2024-03-01 08:00: a day's error in T on the shortest expiry.
+    expect(parseDeribitInstrument('BTC-30FEB24-40000-C')).toBeUndefined();
+    expect(() => parseTimeMs('30FEB24', 'f.csv: row 2')).toThrow(InputError);
+    expect(parseTimeMs('29feb24', 'x')).toBe(Date.UTC(2024, 1, 29, 8));
+  });
   it('reads the book summary with mark_iv in percent', () => {
     const r = readSurfaceCsv(deribit(), 'book_summary.csv', { kGrid: [-0.1, 0, 0.1] });
     expect(r.layout).toBe('deribit');

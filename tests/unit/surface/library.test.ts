@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, QuotaError, namespaced, type Store } from '../../../src/core/store/store.ts';
-import { SurfaceLibrary, surfaceHash } from '../../../src/core/surface/library.ts';
+import { SurfaceLibrary, importedSurfaceName, surfaceFileStem, surfaceHash } from '../../../src/core/surface/library.ts';
 import type { Surface } from '../../../src/core/surface/types.ts';
 import { InputError } from '../../../src/core/errors.ts';
 
@@ -110,5 +110,18 @@ describe('SurfaceLibrary', () => {
     await lib.delete((await lib.list())[0]!.id);
     expect(await lib.seedOnce(load)).toBe(0);
     expect(await lib.list()).toEqual([]);
+  });
+});
+
+describe('library file names', () => {
+  const s = (name?: string): Surface => ({ kGrid: [0], tGrid: [0.1], iv: new Float64Array([0.5]), spot: 1, timestamp: Date.UTC(2024, 0, 1), source: 't', ...(name ? { name } : {}) });
+  it('names an imported surface after itself, else after its file without the extension', () => {
+    expect(importedSurfaceName(s('mine'), 'x.npz')).toBe('mine');
+    expect(importedSurfaceName(s(), 'BTC_iv_1.NPZ')).toBe('BTC_iv_1');
+    expect(importedSurfaceName(s(), 'book.summary.csv')).toBe('book.summary');
+  });
+  it('makes download names safe on every OS', () => {
+    expect(surfaceFileStem(s('deribit BTC 2024-12-20 08:00Z'), 'id1')).toBe('deribit_BTC_2024-12-20_08_00Z');
+    expect(surfaceFileStem(s(), 'id1')).toBe('id1');
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { Surface } from '../../../src/core/surface/types.ts';
-import { surfaceProblems, validateSurface } from '../../../src/core/surface/validate.ts';
-import { resampleSurface, surfaceFromSpotGrid, toForwardMoneyness, toSpotMoneyness, spotMoneynessGrid } from '../../../src/core/surface/resample.ts';
+import { parseGridText, surfaceProblems, validateSurface } from '../../../src/core/surface/validate.ts';
+import { atmTermStructure, resampleSurface, surfaceFromSpotGrid, toForwardMoneyness, toSpotMoneyness, spotMoneynessGrid } from '../../../src/core/surface/resample.ts';
 import { quotesToSurface, type OptionQuote } from '../../../src/core/surface/fromQuotes.ts';
 import { surfaceFromNpz, surfaceToNpz } from '../../../src/core/surface/files.ts';
 import { InputError } from '../../../src/core/errors.ts';
@@ -170,5 +170,24 @@ describe('surface .npz files', () => {
   });
   it('names a missing key and a shape mismatch', () => {
     expect(() => surfaceFromNpz(readFileSync('tests/fixtures/npy/positional.npz'), 'p.npz')).toThrow(/p\.npz: missing array 'k_grid'/);
+  });
+});
+
+describe('grids typed as text', () => {
+  it('reads comma-separated numbers and refuses an empty entry instead of reading it as 0', () => {
+    expect(parseGridText(' -0.4, -0.2,0 , 0.2', 'k grid')).toEqual([-0.4, -0.2, 0, 0.2]);
+    // Number('') is 0: "0.1,,0.2" used to become [0.1, 0, 0.2], a grid with a point nobody asked for.
+    expect(() => parseGridText('0.1,,0.2', 'T grid')).toThrow(/T grid: must be comma-separated numbers/);
+    expect(() => parseGridText('', 'k grid')).toThrow(InputError);
+    expect(() => parseGridText('0.1, x', '--t-grid')).toThrow(/--t-grid/);
+  });
+});
+
+describe('ATM term structure', () => {
+  it('is the k = 0 vol per maturity, interpolated in total variance between grid k', () => {
+    const s = makeSurface([-0.2, 0.1, 0.3], [0.1, 0.5]);
+    // w is linear in k, so interpolating w between k = -0.2 and 0.1 gives sigma(0) exactly.
+    atmTermStructure(s).forEach((v) => expect(v).toBeCloseTo(sigma(0), 12));
+    expect(atmTermStructure(makeSurface([0.1, 0.3], [0.1]))[0]).toBeNaN(); // k = 0 is off the grid
   });
 });

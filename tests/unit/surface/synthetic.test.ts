@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Rng } from '../../../src/core/math/rng.ts';
 import { SEED_PRIOR, PARAM_NAMES } from '../../../src/core/heston/params.ts';
-import { SEED_GRID, datasetFromNpz, datasetToNpz, generateDataset, mergeDatasets, proxySurface, samplePrior } from '../../../src/core/surface/synthetic.ts';
+import { SEED_GRID, datasetFromNpz, datasetSurface, datasetToNpz, generateDataset, mergeDatasets, namedSyntheticSurface, proxySurface, samplePrior, splitSamples } from '../../../src/core/surface/synthetic.ts';
 import { CancelledError } from '../../../src/core/jobs.ts';
 
 describe('proxySurface (the seed IX.2.3 formula)', () => {
@@ -118,5 +118,32 @@ describe('true-Heston data sets', () => {
         expect(Math.abs(ds.iv[s * 30 + 2 * 6 + j]! - Math.sqrt(w / T))).toBeLessThan(5e-4);
       }
     }
+  });
+});
+
+describe('splitting a data set across workers', () => {
+  it('gives contiguous ranges that cover every sample once, however many parts', () => {
+    for (const [n, parts] of [[10, 3], [2000, 4], [5, 5], [7, 1]] as const) {
+      const r = splitSamples(n, parts);
+      expect(r).toHaveLength(parts);
+      expect(r[0]!.start).toBe(0);
+      r.forEach((x, i) => i > 0 && expect(x.start).toBe(r[i - 1]!.start + r[i - 1]!.count));
+      expect(r.reduce((a, x) => a + x.count, 0)).toBe(n);
+    }
+  });
+  it('merging generated slices gives the single-worker data set', async () => {
+    const whole = await generateDataset({ kind: 'proxy', n: 9, seed: 4 });
+    const parts = await Promise.all(splitSamples(9, 3).map((r) => generateDataset({ kind: 'proxy', n: 9, seed: 4, ...r })));
+    expect(Array.from(mergeDatasets(parts).iv)).toEqual(Array.from(whole.iv));
+  });
+});
+
+describe('one named synthetic surface', () => {
+  it('is sample 0 of the seed, named with its kind, seed and parameters', async () => {
+    const ds = await generateDataset({ kind: 'heston', n: 1, seed: 12 });
+    const s = await namedSyntheticSurface('heston', 12);
+    expect(Array.from(s.iv)).toEqual(Array.from(datasetSurface(ds, 0).iv));
+    expect(s.name).toBe(`Heston seed 12: κ=${+ds.params[0]!.toPrecision(3)} θ=${+ds.params[1]!.toPrecision(3)} σ=${+ds.params[2]!.toPrecision(3)} ρ=${+ds.params[3]!.toPrecision(3)} v0=${+ds.params[4]!.toPrecision(3)}`);
+    expect((await namedSyntheticSurface('proxy', 12)).name).toMatch(/^Proxy \(seed IX\.2\.3\) seed 12: κ=/);
   });
 });

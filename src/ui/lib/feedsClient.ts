@@ -3,7 +3,7 @@
  * runs inside it, so it keeps running when the user switches to another page of the lab and
  * stops only when the tab closes (the seed's "every X minutes while it runs").
  */
-import { jobClient, type JobClient } from '../lib/jobClient.ts';
+import { jobClient, type JobClient } from './jobClient.ts';
 import type { FeedsJobs } from '../../../workers/feeds.worker.ts';
 
 let client: JobClient<FeedsJobs> | undefined;
