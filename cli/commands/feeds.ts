@@ -9,7 +9,8 @@ import { alignBinanceDeribit, parseDuration } from '../../src/core/feeds/alignme
 import { BinanceClient, intervalMs } from '../../src/core/feeds/binance.ts';
 import { DeribitClient } from '../../src/core/feeds/deribit.ts';
 import { loadBinanceData, seriesFromCsv, seriesToCsv } from '../../src/core/feeds/series.ts';
-import { DEFAULT_SNAPSHOT_GRID, takeDeribitSnapshot } from '../../src/core/feeds/snapshot.ts';
+import { takeDeribitSnapshot } from '../../src/core/feeds/snapshot.ts';
+import { SEED_GRID } from '../../src/core/surface/types.ts';
 import { buildRealMarketData, realMarketDataToNpz } from '../../src/core/market/realMarketData.ts';
 import { surfaceFromNpz, surfaceToNpz } from '../../src/core/surface/files.ts';
 import type { Surface } from '../../src/core/surface/types.ts';
@@ -52,8 +53,8 @@ const deribitSnapshot: CommandDef = {
       client,
       {
         currency,
-        kGrid: gridOption(values['k-grid'], '--k-grid', DEFAULT_SNAPSHOT_GRID.kGrid),
-        tGrid: gridOption(values['t-grid'], '--t-grid', DEFAULT_SNAPSHOT_GRID.tGrid),
+        kGrid: gridOption(values['k-grid'], '--k-grid', SEED_GRID.kGrid),
+        tGrid: gridOption(values['t-grid'], '--t-grid', SEED_GRID.tGrid),
         maxGapK: numberOption(values['max-gap-k'], '--max-gap-k', 0.15),
       },
       ctx,

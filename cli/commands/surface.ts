@@ -9,9 +9,10 @@ import type { CsvReadOptions, IvUnit } from '../../src/core/io/csv.ts';
 import { readNpz } from '../../src/core/io/npz.ts';
 import { SEED_PRIOR, type HestonPrior } from '../../src/core/heston/params.ts';
 import { parseSurfaceBytes, surfaceToCsv, surfaceToNpz, type ParsedSurfaceFile } from '../../src/core/surface/files.ts';
-import { SEED_GRID, datasetFromNpz, datasetToNpz, priorProblems, type SynthKind } from '../../src/core/surface/synthetic.ts';
+import { datasetFromNpz, datasetToNpz, priorProblems, type SynthKind } from '../../src/core/surface/synthetic.ts';
 import type { Surface } from '../../src/core/surface/types.ts';
 import { gridProblems, ivRange, maskedCount, parseGridText } from '../../src/core/surface/validate.ts';
+import { SEED_GRID } from '../../src/core/surface/types.ts';
 import { intOption, numberOption, parse, readJsonInput, requireOption, type CommandDef } from '../io.ts';
 import { defaultThreads, generateDatasetThreaded } from '../synthThreads.ts';
 

@@ -9,13 +9,9 @@
 import { LabError } from '../errors.ts';
 import type { JobContext } from '../jobs.ts';
 import { quotesToSurface, type OptionQuote } from '../surface/fromQuotes.ts';
-import type { Surface } from '../surface/types.ts';
+import { SEED_GRID, YEAR_MS, type Surface } from '../surface/types.ts';
 import type { BookSummaryRow, DeribitClient } from './deribit.ts';
 
-export const YEAR_MS = 365 * 86_400_000;
-
-/** The seed's grid (chapter VIII.2 / synthetic surfaces): k = ln(K/F), T in years. */
-export const DEFAULT_SNAPSHOT_GRID = { kGrid: [-0.4, -0.2, 0, 0.2, 0.4], tGrid: [0.05, 0.1, 0.25, 0.5, 1, 2] };
 
 export interface SnapshotOptions {
   currency: string;
@@ -72,8 +68,8 @@ export function bookToQuotes(rows: BookSummaryRow[], timestamp: number, currency
 
 /** Builds the surface from an already fetched book. `spot` is the index price (USD). */
 export function snapshotFromBook(rows: BookSummaryRow[], spot: number, timestamp: number, opts: SnapshotOptions): SnapshotResult {
-  const kGrid = opts.kGrid ?? DEFAULT_SNAPSHOT_GRID.kGrid;
-  const tGrid = opts.tGrid ?? DEFAULT_SNAPSHOT_GRID.tGrid;
+  const kGrid = opts.kGrid ?? SEED_GRID.kGrid;
+  const tGrid = opts.tGrid ?? SEED_GRID.tGrid;
   const { quotes, skipped } = bookToQuotes(rows, timestamp, opts.currency, opts.minTYears);
   if (quotes.length === 0) {
     const why = skipped.length ? ` (${rows.length} rows, none usable: ${[...new Set(skipped.map((s) => s.reason))].join('; ')})` : ' (the book is empty)';

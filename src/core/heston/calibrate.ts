@@ -292,7 +292,7 @@ function levenbergMarquardt(
   engine: HestonEngine,
   o: Required<Pick<CalibrationOptions, 'target' | 'fellerPenalty' | 'maxIterations' | 'gtol' | 'xtol' | 'ftol' | 'bounds'>> & JobContext,
   scratch: { modelIv: Float64Array; modelPrice: Float64Array },
-  onIteration: (it: number, cost: number, x: Float64Array) => void,
+  onIteration: (it: number, cost: number) => void,
 ): RunResult {
   const m = prep.points.length + (o.fellerPenalty > 0 ? 1 : 0);
   const n = 5;
@@ -419,7 +419,7 @@ function levenbergMarquardt(
       normal();
       mu *= Math.max(1 / 3, 1 - Math.pow(2 * rho - 1, 3));
       nu = 2;
-      onIteration(it, F, x);
+      onIteration(it, F);
       if (rel <= o.ftol) return done({ x, cost: F, iterations: it, converged: true, reason: 'relative cost decrease below ftol' });
     } else {
       mu *= nu;

@@ -17,7 +17,7 @@
  */
 import Papa from 'papaparse';
 import { InputError } from '../errors.ts';
-import type { Surface } from '../surface/types.ts';
+import { SEED_GRID, YEAR_MS, type Surface } from '../surface/types.ts';
 import { quotesToSurface, type OptionQuote } from '../surface/fromQuotes.ts';
 import { surfaceFromSpotGrid } from '../surface/resample.ts';
 import { validateSurface } from '../surface/validate.ts';
@@ -51,9 +51,6 @@ export interface CsvSurfaceResult {
   /** Things the reader assumed or dropped, for the user to see (never silent). */
   warnings: string[];
 }
-
-const YEAR_MS = 365 * 86_400_000;
-const DEFAULT_K = [-0.4, -0.2, 0, 0.2, 0.4];
 
 // ---------------------------------------------------------------------------------------------
 // Parsing
@@ -468,7 +465,7 @@ export function readSurfaceCsv(text: string, fileName = 'surface.csv', opts: Csv
   const expiries = [...new Set(q.quotes.map((x) => x.tYears))].sort((a, b) => a - b);
   const source = opts.source ?? p.meta.source ?? `${layout === 'long' ? 'file' : layout}:${q.underlying ? `${q.underlying}:` : ''}${fileName}`;
   const surface = quotesToSurface(q.quotes, {
-    kGrid: opts.kGrid ?? DEFAULT_K,
+    kGrid: opts.kGrid ?? SEED_GRID.kGrid,
     tGrid: opts.tGrid ?? expiries,
     spot: q.spot,
     timestamp: q.timestamp,

@@ -32,6 +32,13 @@ export interface RealMarketData {
   btcIvSurface: Float64Array;
   /** [nSteps, nk, nt], 1 = masked (no information). */
   btcIvMask: Uint8Array;
+  /**
+   * [nSteps, nt]: ln(F/S) per maturity of the step's snapshot (its basis, from Deribit's forwards),
+   * NaN where the step has no surface; 0 for a snapshot without forwards (zero carry). The kGrid
+   * is ln(K/F): without the basis a user of a step's surface would put strikes at ln(K/S), off by
+   * the carry (BTC's basis is often 5–15 % a year). Absent in data built before it existed.
+   */
+  btcLogBasis?: Float64Array;
   /** Per step: index into surfaceIds, or -1. */
   surfaceIndex: Int32Array;
   /** Per step: 1 when a snapshot lay within tolerance. */
@@ -86,6 +93,8 @@ export function buildRealMarketData(args: BuildRealMarketDataArgs): RealMarketDa
   const surfaceIndex = new Int32Array(n);
   const hasSurface = new Uint8Array(n);
   const age = new Float64Array(n);
+  const nt = tGrid.length;
+  const basis = new Float64Array(n * nt).fill(NaN);
   steps.forEach((row, s) => {
     const j = align.surfaceIndex[row]!;
     surfaceIndex[s] = j;
@@ -93,6 +102,7 @@ export function buildRealMarketData(args: BuildRealMarketDataArgs): RealMarketDa
     if (j < 0) return;
     hasSurface[s] = 1;
     const src = surfaces[j]!.surface;
+    for (let t = 0; t < nt; t++) basis[s * nt + t] = src.forward ? Math.log(src.forward[t]! / src.spot) : 0;
     for (let c = 0; c < cells; c++) {
       const m = src.mask?.[c] === 1 || !Number.isFinite(src.iv[c]!);
       mask[s * cells + c] = m ? 1 : 0;
@@ -114,6 +124,7 @@ export function buildRealMarketData(args: BuildRealMarketDataArgs): RealMarketDa
     tGrid: [...tGrid],
     btcIvSurface: iv,
     btcIvMask: mask,
+    btcLogBasis: basis,
     surfaceIndex,
     hasSurface,
     surfaceAgeMs: age,
@@ -142,19 +153,27 @@ function iso(t: number): string {
   return new Date(t).toISOString().slice(0, 16) + 'Z';
 }
 
-/** Step `step`'s surface as a Surface, or null when the step has none. */
+/**
+ * Step `step`'s surface as a Surface, or null when the step has none. Its spot is the step's
+ * price and its forwards that spot carried by the snapshot's basis, so k = ln(K/F) maps to the
+ * strikes the snapshot meant.
+ */
 export function surfaceAtStep(d: RealMarketData, step: number): Surface | null {
   if (!d.hasSurface[step]) return null;
   const cells = d.kGrid.length * d.tGrid.length;
-  return {
+  const nt = d.tGrid.length;
+  const spot = d.btcPrices[step]!;
+  const out: Surface = {
     kGrid: d.kGrid,
     tGrid: d.tGrid,
     iv: d.btcIvSurface.slice(step * cells, (step + 1) * cells),
     mask: d.btcIvMask.slice(step * cells, (step + 1) * cells),
-    spot: d.btcPrices[step]!,
+    spot,
     timestamp: d.surfaceTimestamps[d.surfaceIndex[step]!]!,
     source: `realMarketData:${d.name}`,
   };
+  if (d.btcLogBasis) out.forward = Array.from(d.btcLogBasis.subarray(step * nt, (step + 1) * nt), (b) => spot * Math.exp(b));
+  return out;
 }
 
 const KEY_PREFIX = 'realMarketData/';
@@ -179,13 +198,15 @@ export async function loadRealMarketData(store: Store, name: string): Promise<Re
   for (const [key, len] of [['btcPrices', n], ['btcFutPrices', n], ['btcFunding', n], ['btcOi', n], ['surfaceIndex', n], ['hasSurface', n], ['btcIvSurface', n * cells], ['btcIvMask', n * cells]] as const) {
     if (d[key]?.length !== len) throw new InputError(`${key} has ${d[key]?.length} values, expected ${len}`, where);
   }
+  if (d.btcLogBasis && d.btcLogBasis.length !== n * d.tGrid.length) throw new InputError(`btcLogBasis has ${d.btcLogBasis.length} values, expected ${n * d.tGrid.length}`, where);
   return d;
 }
 
 /**
  * The .npz form, with the seed's field names (btc_prices, btc_fut_prices, btc_funding, btc_oi,
  * btc_iv_surface [n_steps, NK, NT], k_grid, t_grid, shit_*) plus what makes each step's surface
- * traceable: times_ms, btc_iv_mask, surface_index, has_surface, surface_timestamps_ms.
+ * traceable: times_ms, btc_iv_mask, surface_index, has_surface, surface_timestamps_ms, and
+ * btc_log_basis [n_steps, NT] (ln F/S of each step's snapshot, to place strikes).
  */
 export function realMarketDataToNpz(d: RealMarketData): Uint8Array {
   const n = d.times.length;
@@ -199,6 +220,7 @@ export function realMarketDataToNpz(d: RealMarketData): Uint8Array {
     btc_oi: f64(d.btcOi),
     btc_iv_surface: f64(d.btcIvSurface, [n, nk, nt]),
     btc_iv_mask: { dtype: 'bool', shape: [n, nk, nt], data: Uint8Array.from(d.btcIvMask) },
+    ...(d.btcLogBasis ? { btc_log_basis: f64(d.btcLogBasis, [n, nt]) } : {}),
     k_grid: f64(d.kGrid),
     t_grid: f64(d.tGrid),
     surface_index: { dtype: 'int32', shape: [n], data: Int32Array.from(d.surfaceIndex) },

@@ -18,13 +18,9 @@ import { PARAM_NAMES, SEED_PRIOR, paramsFromArray, type HestonParams, type Hesto
 import { hestonIvSurface } from '../heston/surface.ts';
 import { readNpz, writeNpz } from '../io/npz.ts';
 import { scalarF64, scalarString, toNumbers, toStrings, type NdArray } from '../io/npy.ts';
-import type { Surface } from './types.ts';
+import { SEED_GRID, type Surface } from './types.ts';
 
-/** The seed's training grid (chapter IX.2.1): K_POINTS (ln(K/F)) and T_POINTS (years). */
-export const SEED_GRID: { kGrid: number[]; tGrid: number[] } = {
-  kGrid: [-0.4, -0.2, 0, 0.2, 0.4],
-  tGrid: [0.05, 0.1, 0.25, 0.5, 1, 2],
-};
+export { SEED_GRID };
 
 /** Synthetic surfaces carry this timestamp (2020-01-01 UTC): they describe no market moment. */
 export const SYNTHETIC_TIMESTAMP = Date.UTC(2020, 0, 1);

@@ -25,6 +25,19 @@ export interface Surface {
   name?: string;
 }
 
+/** One year of the tGrid convention (ACT/365): T = (expiry − timestamp) / YEAR_MS. */
+export const YEAR_MS = 365 * 86_400_000;
+
+/**
+ * The seed's grid (chapter IX.2.1, K_POINTS and T_POINTS): k = ln(K/F), T in years. The default
+ * for synthetic data sets, Deribit snapshots and quote files alike, so they line up with the
+ * networks trained on it.
+ */
+export const SEED_GRID: { kGrid: number[]; tGrid: number[] } = {
+  kGrid: [-0.4, -0.2, 0, 0.2, 0.4],
+  tGrid: [0.05, 0.1, 0.25, 0.5, 1, 2],
+};
+
 export function ivAt(s: Surface, i: number, j: number): number {
   return s.iv[i * s.tGrid.length + j]!;
 }

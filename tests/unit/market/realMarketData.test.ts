@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildRealMarketData, listRealMarketData, loadRealMarketData, saveRealMarketData, surfaceAtStep } from '../../../src/core/market/realMarketData.ts';
+import { buildRealMarketData, listRealMarketData, loadRealMarketData, realMarketDataToNpz, saveRealMarketData, surfaceAtStep } from '../../../src/core/market/realMarketData.ts';
+import { readNpz } from '../../../src/core/io/npz.ts';
 import type { SeriesTable } from '../../../src/core/feeds/series.ts';
 import { MemoryStore } from '../../../src/core/store/store.ts';
 import { FileStore } from '../../../src/core/store/files.ts';
@@ -46,6 +47,20 @@ describe('RealMarketData', () => {
     expect(surfaceAtStep(d, 2)).toBeNull();
     expect(surfaceAtStep(d, 4)!.timestamp).toBe(snaps[1]!.surface.timestamp);
     expect(Array.from(d.btcPrices)).toEqual([97000, 97001, 97002, 97003, 97004, 97005]);
+  });
+  it('carries each snapshot’s forward basis to its steps, so k = ln(K/F) still names the same strikes', () => {
+    // Snapshot b quotes forwards 2 % and 10 % above its 97 000 index; a step's price then moves.
+    const withF = [snaps[0]!, { id: 'b', surface: { ...snaps[1]!.surface, forward: [97000 * 1.02, 97000 * 1.1] } }];
+    const d = buildRealMarketData({ name: 'x', series: series(6), surfaces: withF, toleranceMs: 2 * H });
+    const s4 = surfaceAtStep(d, 4)!;
+    expect(s4.spot).toBe(97004);
+    expect(s4.forward![0]).toBeCloseTo(97004 * 1.02, 6);
+    expect(s4.forward![1]).toBeCloseTo(97004 * 1.1, 6);
+    // A snapshot without forwards is zero carry: F = S, not NaN.
+    expect(surfaceAtStep(d, 0)!.forward).toEqual([97000, 97000]);
+    expect(Number.isNaN(d.btcLogBasis![2 * 2])).toBe(true); // step 2 has no surface
+    const npz = readNpz(realMarketDataToNpz(d));
+    expect(npz.btc_log_basis!.shape).toEqual([6, 2]);
   });
   it('can drop the steps without a surface', () => {
     const d = buildRealMarketData({ name: 'x', series: series(6), surfaces: snaps, toleranceMs: 2 * H, dropUnaligned: true });
