@@ -43,6 +43,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${found.cmd.name} — ${found.cmd.summary}\n\n${found.cmd.usage}\n`);
     return 0;
   }
+  // tfjs's cpu backend prints an "install tfjs-node" banner on first use in Node (tfjs-node cannot
+  // be installed here, and the CLI picks wasm where it can); PROD mode silences it.
+  const tf = await import('@tensorflow/tfjs-core');
+  tf.env().set('PROD', true);
   const progress = rest.includes('--progress');
   const args = rest.filter((a) => a !== '--progress');
   const controller = new AbortController();

@@ -51,8 +51,12 @@ describe('LM calibration vs QuantLib LM on the same noisy surfaces (0.5 vol-poin
       // points (pricers ≤ 1e-9·S0 relative to vega), so only a genuinely worse optimum can fail this.
       const tol = 1e-6;
       expect(lab.rmseVol, `surface ${s.id} vs QuantLib at its params`).toBeLessThanOrEqual(best + tol);
-      expect(lab.rmseVol, `surface ${s.id} vs QuantLib's own figure (default engine)`).toBeLessThanOrEqual(q.default.rmse_vol_own_engine + tol);
-      expect(lab.rmseVol, `surface ${s.id} vs QuantLib's own figure (accurate engine)`).toBeLessThanOrEqual(q.accurate.rmse_vol_accurate_engine + tol);
+      // QuantLib's figures with its accurate engine (AndersenPiterbarg, Gauss–Lobatto 1e-12) at the
+      // parameters each QuantLib run found. (QuantLib's default-engine self-report is not a fair
+      // bar: its Gauss–Laguerre-144 pricing error, up to 7e-3·S0, can flatter its own residuals —
+      // on surface 7 it reports 0.4293 for parameters that really fit to 0.4466.)
+      expect(lab.rmseVol, `surface ${s.id} vs QuantLib (default engine), re-priced accurately`).toBeLessThanOrEqual(q.default.rmse_vol_accurate_engine + tol);
+      expect(lab.rmseVol, `surface ${s.id} vs QuantLib (accurate engine)`).toBeLessThanOrEqual(q.accurate.rmse_vol_accurate_engine + tol);
     }
   });
 });
