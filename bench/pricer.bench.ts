@@ -5,6 +5,7 @@
  *   npx tsx bench/pricer.bench.ts   → one JSON object on stdout
  */
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LewisControlVariateEngine, SeedTrapezoidEngine, priceGrid, type HestonEngine } from '../src/core/heston/pricer.ts';
@@ -48,6 +49,7 @@ if (!isMainThread) {
   parentPort!.postMessage(optionsPerSecond(new LewisControlVariateEngine(), workerData.ms, workerData.seed));
 } else {
   const ref = JSON.parse(readFileSync(new URL('../tests/fixtures/heston/reference.json', import.meta.url), 'utf8'));
+  const qlRef = JSON.parse(readFileSync(new URL('../tests/fixtures/heston/quantlib_reference.json', import.meta.url), 'utf8'));
 
   function maxError(engine: HestonEngine) {
     let published = 0;
@@ -64,7 +66,27 @@ if (!isMainThread) {
       const nt = s.maturities.length;
       s.calls.forEach((row: number[], i: number) => row.forEach((c, j) => (grid = Math.max(grid, Math.abs(g.calls[i * nt + j]! - c) / s.spot, Math.abs(g.puts[i * nt + j]! - s.puts[i][j]) / s.spot))));
     }
-    return { published, hard, grid };
+    let quantlibCases = 0;
+    for (const c of qlRef.cases) {
+      const g = priceGrid(c.params, c.spot, [c.strike], [c.T], c.r, c.q, engine);
+      quantlibCases = Math.max(quantlibCases, Math.abs(g.calls[0]! - c.call) / c.spot, Math.abs(g.puts[0]! - c.put) / c.spot);
+    }
+    return { published, hard, grid, quantlibCases, all: Math.max(published, hard, grid, quantlibCases) };
+  }
+
+  /**
+   * QuantLib on the same 5×6 surfaces in this run (scripts/fixtures/quantlib_bench.py), when a
+   * Python with QuantLib is present (Debian's quantlib-python installs into /usr/bin/python3's path).
+   */
+  function quantlib(params: HestonParams[]): { result: Record<string, any> | null; reason?: string } {
+    const request = JSON.stringify({ params, spot: 100, r: 0.02, q: 0.01, strikes: STRIKES, days: T_GRID.map((T) => Math.round(T * 360)), seconds: 2 });
+    for (const py of ['python3', '/usr/bin/python3']) {
+      if (spawnSync(py, ['-c', 'import QuantLib'], { stdio: 'ignore' }).status !== 0) continue;
+      const run = spawnSync(py, [new URL('../scripts/fixtures/quantlib_bench.py', import.meta.url).pathname], { input: request, encoding: 'utf8', timeout: 60_000 });
+      if (run.status !== 0) return { result: null, reason: `quantlib_bench.py failed: ${(run.stderr || String(run.error)).trim().split('\n').pop()}` };
+      return { result: JSON.parse(run.stdout) };
+    }
+    return { result: null, reason: "QuantLib not importable (python3 -c 'import QuantLib' fails for python3 and /usr/bin/python3)" };
   }
 
   const lewis = new LewisControlVariateEngine();
@@ -78,6 +100,21 @@ if (!isMainThread) {
   // CF evaluations per 5×6 surface (cost pinned like QuantLib's test-suite does).
   const counter = new LewisControlVariateEngine();
   for (const p of draws(100, 3)) priceGrid(p, 100, STRIKES, T_GRID, 0.02, 0.01, counter);
+
+  // Days under Actual/360 give these maturities exactly (18/360 = 0.05 …).
+  if (T_GRID.some((T) => Math.round(T * 360) / 360 !== T)) throw new Error('T_GRID must be whole Actual/360 days for the QuantLib comparison');
+  const ql = quantlib(draws(256, 1));
+  const qlFigures = (name: 'default' | 'accurate' | 'ap_laguerre192') => {
+    const r = ql.result?.[name];
+    return {
+      [`quantlib_${name}_options_per_s`]: r ? Math.round(r.options_per_s) : null,
+      [`quantlib_${name}_options_per_cpu_s`]: r ? Math.round(r.options_per_cpu_s) : null,
+      [`quantlib_${name}_max_abs_error_over_spot`]: r ? r.max_abs_error_over_spot : null,
+      [`ratio_options_per_s_lab_over_quantlib_${name}`]: r ? single / r.options_per_s : null,
+      [`ratio_options_per_cpu_s_lab_over_quantlib_${name}`]: r ? singleT.cpu / r.options_per_cpu_s : null,
+      [`ratio_max_error_lab_over_quantlib_${name}`]: r ? errLewis.all / r.max_abs_error_over_spot : null,
+    };
+  };
 
   const threads = cpus().length;
   const perThread = await Promise.all(
@@ -141,6 +178,15 @@ if (!isMainThread) {
       max_abs_error_over_spot_published: errLewis.published,
       max_abs_error_over_spot_hard_cases: errLewis.hard,
       max_abs_error_over_spot_seed_box_grid: errLewis.grid,
+      max_abs_error_over_spot_quantlib_cases: errLewis.quantlibCases,
+      max_abs_error_over_spot_all_fixtures: errLewis.all,
+      quantlib: ql.result
+        ? `QuantLib ${ql.result.quantlib_version} via Python (scripts/fixtures/quantlib_bench.py): same parameter draws and 5×6 grid, one thread, a new HestonModel per surface, one NPV per option (Python call overhead included); default = AnalyticHestonEngine(model) (Gauss–Laguerre 144), accurate = AndersenPiterbarg + Gauss–Lobatto 1e-12, ap_laguerre192 = AndersenPiterbarg + Gauss–Laguerre 192; errors over the same fixtures (30-digit mpmath)`
+        : null,
+      quantlib_null_reason: ql.reason ?? null,
+      ...qlFigures('default'),
+      ...qlFigures('accurate'),
+      ...qlFigures('ap_laguerre192'),
       seed_trapezoid_options_per_s: Math.round(seedSingle),
       seed_trapezoid_max_abs_error_over_spot_published: errSeed.published,
       seed_trapezoid_max_abs_error_over_spot_hard_cases: errSeed.hard,

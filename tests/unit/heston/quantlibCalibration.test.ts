@@ -42,9 +42,12 @@ describe('LM calibration vs QuantLib LM on the same noisy surfaces (0.5 vol-poin
       expect(lab.converged, `surface ${s.id}: ${lab.reason}`).toBe(true);
       // The lab's RMSE at QuantLib's parameters, priced by the lab's 1e-9·S0 pricer: the same
       // objective both optimisers minimise, free of QuantLib's own pricing error.
-      const best = Math.min(
-        ...(['default', 'accurate'] as const).map((e) => calibrate(p, { start: q[e].params, maxIterations: 1, gtol: Infinity }).rmseVol),
-      );
+      const atQl = (['default', 'accurate'] as const).map((e) => calibrate(p, { start: q[e].params, maxIterations: 1, gtol: Infinity }).rmseVol);
+      const best = Math.min(...atQl);
+      // Both sides see the same problem: at QuantLib's parameters the lab's RMSE equals QuantLib's
+      // accurately priced RMSE (maturities, strikes, rates and mask all agree).
+      expect(Math.abs(atQl[0]! - q.default.rmse_vol_accurate_engine), `surface ${s.id}`).toBeLessThan(1e-8);
+      expect(Math.abs(atQl[1]! - q.accurate.rmse_vol_accurate_engine), `surface ${s.id}`).toBeLessThan(1e-8);
       // Same point set: QuantLib's helper count equals the lab's unmasked count.
       expect(s.iv.filter((v) => v !== null).length).toBe(q.default.points);
       // Tolerance 1e-6 vol points: both sides' IV at the same parameters agree to ~1e-9 vol
