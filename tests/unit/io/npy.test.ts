@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'n
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
+import { numpyPython } from '../../support/python.ts';
 import { readNpy, writeNpy, toNumbers, type NdArray } from '../../../src/core/io/npy.ts';
 import { readNpz, writeNpz } from '../../../src/core/io/npz.ts';
 import { InputError } from '../../../src/core/errors.ts';
@@ -113,8 +114,8 @@ describe('writeNpy / writeNpz', () => {
     expect(() => writeNpy({ dtype: 'float64', shape: [4], data: new Float64Array(3) })).toThrow(/3 elements but shape \(4\)/);
   });
 
-  const py = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
-  it.skipIf(py.status !== 0)('files the lab writes load in numpy with the same values', () => {
+  const python = numpyPython();
+  it.skipIf(python === null)('files the lab writes load in numpy with the same values', () => {
     const dir = mkdtempSync(join(tmpdir(), 'npz-'));
     try {
       writeFileSync(join(dir, 'a.npz'), writeNpz(arrays, { compress: true }));
@@ -125,7 +126,7 @@ b = np.load(sys.argv[1] + '/b.npy', allow_pickle=False)
 out = {k: {'dtype': z[k].dtype.name, 'shape': list(z[k].shape), 'v': [repr(x) for x in z[k].reshape(-1).tolist()]} for k in z.files}
 out['npy'] = {'dtype': b.dtype.name, 'shape': list(b.shape), 'v': [repr(x) for x in b.reshape(-1).tolist()]}
 print(json.dumps(out))`;
-      const r = spawnSync('python3', ['-c', script, dir], { encoding: 'utf8' });
+      const r = spawnSync(python!, ['-c', script, dir], { encoding: 'utf8' });
       expect(r.stderr).toBe('');
       const out = JSON.parse(r.stdout);
       expect(out.a).toEqual({ dtype: 'float64', shape: [2, 3], v: ['1.0', '2.0', '3.0', '4.5', '-0.0', 'nan'] });

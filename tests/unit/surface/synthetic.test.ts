@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { numpyPython } from '../../support/python.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -70,12 +71,12 @@ describe('generateDataset', () => {
     expect(back.prior).toEqual(SEED_PRIOR);
     expect(Array.from(back.iv)).toEqual(Array.from(ds.iv));
     expect(back.kind).toBe('proxy');
-    const py = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
-    if (py.status !== 0) return;
+    const python = numpyPython();
+    if (python === null) return;
     const dir = mkdtempSync(join(tmpdir(), 'ds-'));
     try {
       writeFileSync(join(dir, 'd.npz'), bytes);
-      const r = spawnSync('python3', ['-c', "import numpy as np,sys,json; z=np.load(sys.argv[1]); print(json.dumps([list(z['params'].shape), list(z['iv'].shape), str(z['iv'].dtype), str(z['kind']), float(z['params'][3,0])]))", join(dir, 'd.npz')], { encoding: 'utf8' });
+      const r = spawnSync(python, ['-c', "import numpy as np,sys,json; z=np.load(sys.argv[1]); print(json.dumps([list(z['params'].shape), list(z['iv'].shape), str(z['iv'].dtype), str(z['kind']), float(z['params'][3,0])]))", join(dir, 'd.npz')], { encoding: 'utf8' });
       expect(JSON.parse(r.stdout)).toEqual([[50, 5], [50, 5, 6], 'float32', 'proxy', ds.params[15]]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
