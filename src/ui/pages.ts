@@ -22,4 +22,5 @@ export const PAGES: PageDef[] = [
   { id: 'diagnostics', title: 'Diagnostics', blurb: 'Compute backends, self-test and timings', load: () => import('./pages/Diagnostics.svelte') },
 ];
 
-export const DEFAULT_PAGE = 'diagnostics';
+// A new user lands on the surface library, which holds the bundled samples on first open.
+export const DEFAULT_PAGE = 'surfaces';

@@ -41,7 +41,7 @@ describe('shell (production build, headless Chromium)', () => {
     const lab: Lab = await openLab();
     try {
       const { page } = lab;
-      await page.goto(lab.url);
+      await page.goto(`${lab.url}#/diagnostics`);
       const active = await activeBackend(page);
       expect(['webgl', 'wasm']).toContain(active);
       await expect.poll(() => page.getByTestId('webgpu-help').isVisible(), { timeout: 60_000 }).toBe(true);
@@ -106,7 +106,7 @@ describe('shell (production build, headless Chromium)', () => {
     const lab = await openLab({ webgpu: true });
     try {
       const { page } = lab;
-      await page.goto(lab.url);
+      await page.goto(`${lab.url}#/diagnostics`);
       expect(await activeBackend(page)).toBe('webgpu');
       expect((await page.getByTestId('backend').textContent())!.toLowerCase()).toContain('swiftshader');
       await page.locator('[data-testid=probe-table] tr[data-backend=cpu]').waitFor({ timeout: 60_000 });
