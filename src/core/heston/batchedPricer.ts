@@ -243,13 +243,7 @@ export function impliedVolNewtonTf(b: tf.Tensor, kGrid: ArrayLike<number>, tGrid
   return tf.tidy(() => {
     const nk = kGrid.length;
     const nt = tGrid.length;
-    const xs = new Float32Array(nk * nt);
-    const sq = new Float32Array(nk * nt);
-    for (let i = 0; i < nk; i++)
-      for (let j = 0; j < nt; j++) {
-        xs[i * nt + j] = -Math.abs(kGrid[i]!);
-        sq[i * nt + j] = Math.sqrt(tGrid[j]!);
-      }
+    const { xs, sq } = otmGrid(kGrid, tGrid);
     const x = tf.tensor2d(xs, [nk, nt]);
     const sqrtT = tf.tensor2d(sq, [nk, nt]);
     let s = ivStart.mul(sqrtT);
@@ -328,13 +322,7 @@ export async function calibrateBatchAdam(
   const spanT = tf.tensor2d(hi.map((h, c) => h - lo[c]!), [1, 5]);
   const toParams = () => tf.sigmoid(z).mul(spanT).add(loT) as tf.Tensor2D;
   // Market normalised prices and vegas (float64 on the CPU would do too; float32 is enough here).
-  const xs = new Float32Array(nk * nt);
-  const sq = new Float32Array(nk * nt);
-  for (let i = 0; i < nk; i++)
-    for (let j = 0; j < nt; j++) {
-      xs[i * nt + j] = -Math.abs(kGrid[i]!);
-      sq[i * nt + j] = Math.sqrt(tGrid[j]!);
-    }
+  const { xs, sq } = otmGrid(kGrid, tGrid);
   const w = new Float32Array(B * nk * nt);
   const ivClean = new Float32Array(B * nk * nt);
   let count = 0;
@@ -378,4 +366,18 @@ export async function calibrateBatchAdam(
     tf.dispose([z, loT, spanT, x, sMkt, bMkt, vegaMkt, weight]);
     optimizer.dispose();
   }
+}
+
+/** Per grid point: x = −|k| (the OTM side's log-moneyness) and √T, as float32 [nk·nt]. */
+function otmGrid(kGrid: ArrayLike<number>, tGrid: ArrayLike<number>): { xs: Float32Array; sq: Float32Array } {
+  const nk = kGrid.length;
+  const nt = tGrid.length;
+  const xs = new Float32Array(nk * nt);
+  const sq = new Float32Array(nk * nt);
+  for (let i = 0; i < nk; i++)
+    for (let j = 0; j < nt; j++) {
+      xs[i * nt + j] = -Math.abs(kGrid[i]!);
+      sq[i * nt + j] = Math.sqrt(tGrid[j]!);
+    }
+  return { xs, sq };
 }

@@ -12,7 +12,7 @@
  * checkpoint stores — loading rebuilds the model from those numbers, nothing from a file runs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fastMatMul, patchConv2d, patchMaxPool } from '../nn/patchConv.ts';
+import { biasAdd, denseConv2d, fastMatMul, strideMaxPool } from '../nn/patchConv.ts';
 import { Rng } from '../math/rng.ts';
 import { PARAM_NAMES } from '../heston/params.ts';
 
@@ -163,15 +163,24 @@ export class InverseHestonModel {
     return [...this.vars.entries()].filter(([n]) => !(freezeParamHeads && n.startsWith('head_'))).map(([, v]) => v);
   }
 
-  /** EncoderCNN: two conv + ReLU + max-pool blocks, flatten, dense + ReLU → z. */
+  /**
+   * EncoderCNN: two conv + ReLU + max-pool blocks, flatten, dense + ReLU → z. The convolutions
+   * run as dense matMuls on the flattened NHWC maps (denseConv2d: same result as a 'same' conv,
+   * far fewer kernels per step than the patch route on these small grids).
+   */
   encode(x: tf.Tensor4D): tf.Tensor2D {
-    const p = this.topology.pool;
-    let h = tf.relu(tf.add(patchConv2d(x, this.v('encoder.conv1.kernel') as tf.Tensor4D), this.v('encoder.conv1.bias'))) as tf.Tensor4D;
-    h = patchMaxPool(h, p, p);
-    h = tf.relu(tf.add(patchConv2d(h, this.v('encoder.conv2.kernel') as tf.Tensor4D), this.v('encoder.conv2.bias'))) as tf.Tensor4D;
-    h = patchMaxPool(h, p, p);
-    const flat = h.reshape([h.shape[0], -1]) as tf.Tensor2D;
-    return tf.relu(tf.add(fastMatMul(flat, this.v('encoder.fc.w') as tf.Tensor2D), this.v('encoder.fc.b'))) as tf.Tensor2D;
+    const t = this.topology;
+    const p = t.pool;
+    const [b, h1, w1] = x.shape;
+    const conv1 = denseConv2d(x.reshape([b, h1 * w1 * t.inChannels]) as tf.Tensor2D, this.v('encoder.conv1.kernel') as tf.Tensor4D, h1, w1, false);
+    let h = tf.relu(biasAdd(conv1.reshape([b * h1 * w1, t.convChannels[0]]) as tf.Tensor2D, this.v('encoder.conv1.bias'))).reshape([b, h1, w1, t.convChannels[0]]) as tf.Tensor4D;
+    h = strideMaxPool(h, p);
+    const [, h2, w2, c2] = h.shape;
+    const conv2 = denseConv2d(h.reshape([b, h2 * w2 * c2]) as tf.Tensor2D, this.v('encoder.conv2.kernel') as tf.Tensor4D, h2, w2);
+    h = tf.relu(biasAdd(conv2.reshape([b * h2 * w2, t.convChannels[1]]) as tf.Tensor2D, this.v('encoder.conv2.bias'))).reshape([b, h2, w2, t.convChannels[1]]) as tf.Tensor4D;
+    h = strideMaxPool(h, p);
+    const flat = h.reshape([b, -1]) as tf.Tensor2D;
+    return tf.relu(biasAdd(fastMatMul(flat, this.v('encoder.fc.w') as tf.Tensor2D), this.v('encoder.fc.b'))) as tf.Tensor2D;
   }
 
   /**
@@ -182,7 +191,7 @@ export class InverseHestonModel {
     const hh = this.topology.headHidden;
     const w1 = tf.concat(HEAD_NAMES.map((h) => this.v(`${h}.w1`)), 1) as tf.Tensor2D;
     const b1 = tf.concat(HEAD_NAMES.map((h) => this.v(`${h}.b1`)), 0);
-    const hidden = tf.relu(tf.add(fastMatMul(z, w1), b1)).reshape([z.shape[0], HEAD_NAMES.length, hh]);
+    const hidden = tf.relu(biasAdd(fastMatMul(z, w1), b1)).reshape([z.shape[0], HEAD_NAMES.length, hh]);
     const w2 = tf.stack(HEAD_NAMES.map((h) => this.v(`${h}.w2`)));
     const b2 = tf.concat(HEAD_NAMES.map((h) => this.v(`${h}.b2`)), 0);
     return tf.add(tf.sum(tf.mul(hidden, w2), 2), b2) as tf.Tensor2D;
@@ -190,8 +199,8 @@ export class InverseHestonModel {
 
   /** SurfaceHead: dense + ReLU + dense → nk·nt normalised vols. */
   surfaceHead(z: tf.Tensor2D): tf.Tensor2D {
-    const h = tf.relu(tf.add(fastMatMul(z, this.v('surface_head.w1') as tf.Tensor2D), this.v('surface_head.b1'))) as tf.Tensor2D;
-    return tf.add(fastMatMul(h, this.v('surface_head.w2') as tf.Tensor2D), this.v('surface_head.b2')) as tf.Tensor2D;
+    const h = tf.relu(biasAdd(fastMatMul(z, this.v('surface_head.w1') as tf.Tensor2D), this.v('surface_head.b1'))) as tf.Tensor2D;
+    return biasAdd(fastMatMul(h, this.v('surface_head.w2') as tf.Tensor2D), this.v('surface_head.b2'));
   }
 
   /** x [B, nk, nt, 2] (normalised IV, mask) → params, reconstruction and latent. Not tidied. */

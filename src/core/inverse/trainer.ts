@@ -155,6 +155,9 @@ function lrAt(cfg: InverseTrainConfig, step: number, totalSteps: number): number
   return lo + 0.5 * (cfg.lr - lo) * (1 + Math.cos(Math.PI * f));
 }
 
+/** Batches between two read-backs of the step losses. */
+const READ_EVERY = 8;
+
 /** Where the physics loss clamps predicted parameters so an untrained network cannot feed the pricer absurd values. */
 const PHYSICS_BOX = { lo: [0.05, 1e-3, 0.02, -0.99, 1e-3], hi: [30, 1, 3, 0.99, 1] };
 
@@ -188,12 +191,31 @@ export function physicsLoss(params: tf.Tensor2D, xb: tf.Tensor4D, norm: InverseN
   return tf.div(tf.sum(l), tf.maximum(tf.sum(ok), 1)) as tf.Scalar;
 }
 
+/**
+ * A batch as the step's tensors: the input, plus its two channels split apart on the host (the
+ * reconstruction target and the validity weights), which spares two device slices per step.
+ */
+interface BatchTensors {
+  x: tf.Tensor4D;
+  target: tf.Tensor2D;
+  valid: tf.Tensor2D;
+}
+
+function batchTensors(x: Float32Array, len: number, nk: number, nt: number): BatchTensors {
+  const cells = nk * nt;
+  const target = new Float32Array(len * cells);
+  const valid = new Float32Array(len * cells);
+  for (let i = 0; i < len * cells; i++) {
+    target[i] = x[2 * i]!;
+    valid[i] = 1 - x[2 * i + 1]!;
+  }
+  return { x: tf.tensor4d(x, [len, nk, nt, 2]), target: tf.tensor2d(target, [len, cells]), valid: tf.tensor2d(valid, [len, cells]) };
+}
+
 /** Masked MSE of the reconstruction against channel 0 of the input, and the Huber parameter loss. */
-function losses(model: InverseHestonModel, xb: tf.Tensor4D, yb: tf.Tensor2D | null, physics?: { norm: InverseNormalisation; grid: { kGrid: number[]; tGrid: number[] } }): { param: tf.Scalar; recon: tf.Scalar; physics: tf.Scalar } {
-  const [b, nk, nt] = xb.shape;
+function losses(model: InverseHestonModel, batch: BatchTensors, yb: tf.Tensor2D | null, physics?: { norm: InverseNormalisation; grid: { kGrid: number[]; tGrid: number[] } }): { param: tf.Scalar; recon: tf.Scalar; physics: tf.Scalar } {
+  const { x: xb, target, valid } = batch;
   const out = model.forward(xb);
-  const target = tf.slice(xb, [0, 0, 0, 0], [b, nk, nt, 1]).reshape([b, nk * nt]);
-  const valid = tf.sub(1, tf.slice(xb, [0, 0, 0, 1], [b, nk, nt, 1]).reshape([b, nk * nt]));
   const sq = tf.mul(tf.square(tf.sub(out.recon, target)), valid);
   const recon = tf.div(tf.sum(sq), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
   let param = tf.scalar(0);
@@ -216,7 +238,7 @@ async function validate(model: InverseHestonModel, s: Split | null, labelled: La
     const len = Math.min(batch, s.val.length - from);
     const { x, y } = gatherBatch(s.set, s.val, from, len);
     const parts = tf.tidy(() => {
-      const l = losses(model, tf.tensor4d(x, [len, nk, nt, 2]), y ? tf.tensor2d(y, [len, 5]) : null);
+      const l = losses(model, batchTensors(x, len, nk, nt), y ? tf.tensor2d(y, [len, 5]) : null);
       return tf.stack([l.param, l.recon]);
     });
     const v = await parts.data();
@@ -322,17 +344,42 @@ export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: 
     return last ? { val_loss: last.valLoss, val_param_loss: last.valParamLoss, val_recon_loss: last.valReconLoss, val_r2: last.valR2 as JsonValue } : {};
   };
 
+  let pending: { t: tf.Tensor; len: number; b: number }[] = [];
+  let epochSums = { total: 0, param: 0, recon: 0, seen: 0 };
   try {
+    const flush = async (epoch: number, t0: number) => {
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      const all = tf.tidy(() => tf.stack(batch.map((p) => p.t)));
+      tf.dispose(batch.map((p) => p.t));
+      const v = await all.data();
+      all.dispose();
+      batch.forEach((p, i) => {
+        const o = i * 4;
+        if (!Number.isFinite(v[o]!)) throw new Error(`training diverged at epoch ${epoch + 1}, batch ${p.b + 1} (loss ${v[o]}); lower the learning rate`);
+        epochSums.total += v[o]! * p.len;
+        epochSums.param += v[o + 1]! * p.len;
+        epochSums.recon += v[o + 2]! * p.len;
+        epochSums.seen += p.len;
+      });
+      const last = batch[batch.length - 1]!;
+      const o = (batch.length - 1) * 4;
+      const secs = (performance.now() - t0) / 1000;
+      report({
+        done: epoch * batchesPerEpoch + last.b + 1,
+        total: totalSteps,
+        message: `epoch ${epoch + 1}/${cfg.epochs}, batch ${last.b + 1}/${batchesPerEpoch}`,
+        metrics: { epoch: epoch + 1, batch: last.b + 1, loss: v[o]!, paramLoss: v[o + 1]!, reconLoss: v[o + 2]!, physicsLoss: v[o + 3]!, samplesPerSec: epochSums.seen / Math.max(secs, 1e-9), lr: lrAt(cfg, epoch * batchesPerEpoch + last.b, totalSteps) },
+      });
+    };
     let realCursor = 0;
     let realOrder = real ? Int32Array.from(real.train) : new Int32Array(0);
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
       const t0 = performance.now();
       const order = Int32Array.from(main.train);
       Rng.stream(cfg.seed, 1000 + epoch).shuffle(order);
-      let sumTotal = 0;
-      let sumParam = 0;
-      let sumRecon = 0;
-      let seen = 0;
+      epochSums = { total: 0, param: 0, recon: 0, seen: 0 };
       for (let b = 0; b < batchesPerEpoch; b++) {
         await opts.gate?.wait(ctx.signal);
         throwIfAborted(ctx.signal);
@@ -358,9 +405,9 @@ export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: 
         const lr = lrAt(cfg, epoch * batchesPerEpoch + b, totalSteps);
         let parts: tf.Tensor | null = null;
         tf.tidy(() => {
-          const xb = tf.tensor4d(mb.x, [len, nk, nt, 2]);
+          const xb = batchTensors(mb.x, len, nk, nt);
           const yb = mb.y && cfg.mode !== 'real' ? tf.tensor2d(mb.y, [len, 5]) : null;
-          const xr = rb ? tf.tensor4d(rb.x, [rlen, nk, nt, 2]) : null;
+          const xr = rb ? batchTensors(rb.x, rlen, nk, nt) : null;
           const { value, grads } = tf.variableGrads((): tf.Scalar => {
             const l = losses(model, xb, yb, cfg.physicsWeight > 0 ? { norm, grid } : undefined);
             let total: tf.Scalar;
@@ -374,36 +421,28 @@ export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: 
           optimizer.apply(grads, lr);
           value.dispose();
         });
-        const v = await (parts as tf.Tensor | null)!.data();
-        (parts as tf.Tensor | null)!.dispose();
-        if (!Number.isFinite(v[0]!)) throw new Error(`training diverged at epoch ${epoch + 1}, batch ${b + 1} (loss ${v[0]}); lower the learning rate`);
-        sumTotal += v[0]! * len;
-        sumParam += v[1]! * len;
-        sumRecon += v[2]! * len;
-        seen += len;
-        const secs = (performance.now() - t0) / 1000;
-        report({
-          done: epoch * batchesPerEpoch + b + 1,
-          total: totalSteps,
-          message: `epoch ${epoch + 1}/${cfg.epochs}, batch ${b + 1}/${batchesPerEpoch}`,
-          metrics: { epoch: epoch + 1, batch: b + 1, loss: v[0]!, paramLoss: v[1]!, reconLoss: v[2]!, physicsLoss: v[3]!, samplesPerSec: seen / Math.max(secs, 1e-9), lr },
-        });
-        // Let a pause / cancel message through now and then without slowing small batches.
-        if (b % 8 === 7) await yieldToEventLoop();
+        pending.push({ t: parts!, len, b });
+        // Losses are read back every READ_EVERY batches (one read for all of them): a read is a
+        // sync point that stalls a GPU pipeline. Pause / cancel get their chance here as well.
+        if (pending.length >= READ_EVERY || b === batchesPerEpoch - 1 || from + len >= order.length) {
+          await flush(epoch, t0);
+          await yieldToEventLoop();
+        }
       }
+      await flush(epoch, t0);
       const trainSecs = (performance.now() - t0) / 1000;
       const val = await validate(model, main, cfg.mode === 'real' ? undefined : inputs.synthetic, norm, 1024);
       const valTotal = cfg.mode === 'real' ? val.recon : val.param + cfg.reconWeight * val.recon;
       const rec: EpochRecord = {
         epoch: epoch + 1,
-        trainLoss: sumTotal / Math.max(seen, 1),
-        trainParamLoss: sumParam / Math.max(seen, 1),
-        trainReconLoss: sumRecon / Math.max(seen, 1),
+        trainLoss: epochSums.total / Math.max(epochSums.seen, 1),
+        trainParamLoss: epochSums.param / Math.max(epochSums.seen, 1),
+        trainReconLoss: epochSums.recon / Math.max(epochSums.seen, 1),
         valLoss: valTotal,
         valParamLoss: val.param,
         valReconLoss: val.recon,
         valR2: val.r2,
-        samplesPerSec: seen / Math.max(trainSecs, 1e-9),
+        samplesPerSec: epochSums.seen / Math.max(trainSecs, 1e-9),
         seconds: trainSecs,
       };
       history.push(rec);
@@ -433,6 +472,7 @@ export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: 
       valIndices: synth ? Array.from(synth.val) : [],
     };
   } finally {
+    tf.dispose(pending.map((p) => p.t));
     optimizer.dispose();
     model.dispose();
   }

@@ -18,30 +18,14 @@ export function gaussLegendre(n: number): QuadratureRule {
   const m = (n + 1) >> 1;
   for (let i = 0; i < m; i++) {
     let x = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
-    let dp = 0;
     for (let it = 0; it < 100; it++) {
-      let p0 = 1;
-      let p1 = x;
-      for (let j = 2; j <= n; j++) {
-        const p2 = ((2 * j - 1) * x * p1 - (j - 1) * p0) / j;
-        p0 = p1;
-        p1 = p2;
-      }
-      if (n === 1) p0 = 1;
-      dp = (n * (x * p1 - p0)) / (x * x - 1);
-      const dx = p1 / dp;
+      const [p, dp] = legendre(n, x);
+      const dx = p / dp;
       x -= dx;
       if (Math.abs(dx) < 1e-16) break;
     }
-    // Recompute the derivative at the converged node for the weight.
-    let p0 = 1;
-    let p1 = x;
-    for (let j = 2; j <= n; j++) {
-      const p2 = ((2 * j - 1) * x * p1 - (j - 1) * p0) / j;
-      p0 = p1;
-      p1 = p2;
-    }
-    dp = n === 1 ? 1 : (n * (x * p1 - p0)) / (x * x - 1);
+    // The weight needs the derivative at the converged node, not at the last iterate.
+    const dp = legendre(n, x)[1];
     const w = 2 / ((1 - x * x) * dp * dp);
     nodes[i] = -x;
     nodes[n - 1 - i] = x;
@@ -51,4 +35,17 @@ export function gaussLegendre(n: number): QuadratureRule {
   const rule = { nodes, weights };
   cache.set(n, rule);
   return rule;
+}
+
+/** P_n(x) and P_n'(x) by the three-term recurrence (P_1' = 1 by definition at n = 1). */
+function legendre(n: number, x: number): [number, number] {
+  let p0 = 1;
+  let p1 = x;
+  for (let j = 2; j <= n; j++) {
+    const p2 = ((2 * j - 1) * x * p1 - (j - 1) * p0) / j;
+    p0 = p1;
+    p1 = p2;
+  }
+  const dp = n === 1 ? 1 : (n * (x * p1 - p0)) / (x * x - 1);
+  return [p1, dp];
 }

@@ -2,18 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { LewisControlVariateEngine, priceGrid, type SliceOutput } from '../../../src/core/heston/pricer.ts';
 import { PARAM_NAMES, type HestonParams } from '../../../src/core/heston/params.ts';
+import type { PricedCase } from '../../support/hestonCases.ts';
 
-interface Case {
-  label: string;
-  spot: number;
-  strike: number;
-  T: number;
-  r: number;
-  q: number;
-  params: HestonParams;
-  call: number;
-  put: number;
-}
+type Case = PricedCase;
 interface GridCase {
   params: HestonParams;
   spot: number;

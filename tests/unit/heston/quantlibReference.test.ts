@@ -2,22 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { LewisControlVariateEngine, priceGrid } from '../../../src/core/heston/pricer.ts';
 import { bsPrice } from '../../../src/core/heston/blackScholes.ts';
-import type { HestonParams } from '../../../src/core/heston/params.ts';
+import type { PricedCase } from '../../support/hestonCases.ts';
 
 // QuantLib test-suite cases (hestonmodel.cpp) and Heston (1993), priced by 30-digit mpmath and by
 // QuantLib 1.29's accurate AnalyticHestonEngine (scripts/fixtures/quantlib_reference.py). The JSON
 // is committed: QuantLib is not needed to run this.
-interface QlCase {
-  label: string;
+interface QlCase extends PricedCase {
   source: string;
-  spot: number;
-  strike: number;
-  T: number;
-  r: number;
-  q: number;
-  params: HestonParams;
-  call: number;
-  put: number;
   published?: number;
   /** Where the published figure is itself a numerical estimate looser than its digits. */
   published_tolerance?: number;

@@ -50,6 +50,54 @@ describe('InverseHestonModel', () => {
     model.dispose();
   });
 
+  it('the model encoder (dense conv, slice pool) equals tf.conv2d / tf.maxPool in value and gradient, run on wasm', async () => {
+    // InverseHestonModel.encode trains through denseConv2d / strideMaxPool / biasAdd (custom
+    // gradients, src/core/nn/patchConv.ts) on wasm; the reference is tfjs's own conv, pool and
+    // dense ops on the cpu backend with the same weights. Run on wasm on purpose: its matMul caches
+    // packed operands per buffer, and a buffer reaching two matMuls under two shapes aborted or
+    // produced garbage (NaN weights) — this would catch it. Tolerance as in the test below.
+    const topo = defaultTopology(5, 6, { convChannels: [8, 6], hiddenDim: 16 });
+    const model = InverseHestonModel.fresh(topo, 5);
+    const names = ['encoder.conv1.kernel', 'encoder.conv1.bias', 'encoder.conv2.kernel', 'encoder.conv2.bias', 'encoder.fc.w', 'encoder.fc.b'];
+    const xs = randn([4, 5, 6, 2], 6);
+    const xData = await xs.data();
+    const loss = (z: tf.Tensor) => tf.sum(tf.mul(z, tf.range(1, z.size + 1).reshape(z.shape)));
+    const ours: Float32Array[] = [];
+    const runOurs = async (b: number) => {
+      const { value, grads } = tf.variableGrads(() => loss(model.encode(tf.tensor4d(xData.slice(0, b * 60), [b, 5, 6, 2]))) as tf.Scalar, names.map((n) => model.vars.get(n)!));
+      const out = [await value.data(), ...(await Promise.all(names.map((n) => grads[model.vars.get(n)!.name]!.data())))] as Float32Array[];
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    await runOurs(3); // another batch size first: buffers and shapes change between steps
+    ours.push(...(await runOurs(4)));
+    const w = await model.getWeights();
+    model.dispose();
+    await tf.setBackend('cpu');
+    try {
+      const ref = (k1: tf.Tensor, b1: tf.Tensor, k2: tf.Tensor, b2: tf.Tensor, fw: tf.Tensor, fb: tf.Tensor) => {
+        const x = tf.tensor4d(xData, [4, 5, 6, 2]);
+        let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, k1 as tf.Tensor4D, 1, 'same'), b1)) as tf.Tensor4D, 2, 2, 'same');
+        h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, k2 as tf.Tensor4D, 1, 'same'), b2)) as tf.Tensor4D, 2, 2, 'same');
+        return loss(tf.relu(tf.add(tf.matMul(h.reshape([4, -1]), fw as tf.Tensor2D), fb)));
+      };
+      const inputs = names.map((n) => tf.tensor(w.get(n)!, weightSpecs(topo).find((s) => s.name === n)!.shape));
+      const value = await (ref as (...a: tf.Tensor[]) => tf.Tensor)(...inputs).data();
+      const g = tf.grads(ref as (...a: tf.Tensor[]) => tf.Tensor)(inputs);
+      const refs = [value, ...(await Promise.all(g.map((t) => t.data())))] as Float32Array[];
+      refs.forEach((r, i) => {
+        const o = ours[i]!;
+        expect(o.length).toBe(r.length);
+        const scale = Math.max(...Array.from(r, Math.abs));
+        let worst = 0;
+        for (let j = 0; j < r.length; j++) worst = Math.max(worst, Math.abs(r[j]! - o[j]!));
+        expect(worst / scale).toBeLessThan(1e-4);
+      });
+    } finally {
+      await useWasm();
+    }
+  });
+
   it('the patch encoder has the same gradients as tf.conv2d / tf.maxPool (cpu reference)', async () => {
     // The encoder's conv/pool are matMuls with hand-written gradients (src/core/nn/patchConv.ts);
     // this pins them to tfjs's own conv and pool gradients. Float32 sums over a few hundred terms
