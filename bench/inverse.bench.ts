@@ -5,7 +5,8 @@
  * model trains a 20k-sample epoch in 0.57 s on this machine class (≈ 35k samples/s): ratios are
  * against that figure (it cannot be re-measured here: no PyTorch). The data are seed-proxy
  * surfaces (the step's cost does not depend on the values). Steady state: the first epoch (JIT,
- * wasm compile, patch matrices) is excluded.
+ * wasm compile, patch matrices) is excluded. Samples/s swing ±15 % between runs on this shared
+ * machine: compare code versions with interleaved runs, not against a figure from another day.
  * Run: npx tsx bench/inverse.bench.ts — prints one JSON object (~1 minute).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -36,7 +37,22 @@ async function measure(backend: BackendName, n: number, epochs: number) {
   return { samplesPerSec: samples / secs, inferPerSec: 4096 / inferSecs, epochs: steady.length, samples: n };
 }
 
+/**
+ * tfjs kernels launched per training step (wasm): tf.profile over runs of 1 and 3 steps, halved
+ * difference — per-kernel dispatch is what dominates a step at these tensor sizes.
+ */
+async function kernelsPerStep(): Promise<number> {
+  await initBackend('wasm');
+  const count = async (n: number) => {
+    const ds = await generateDataset({ kind: 'proxy', n, seed: 2 });
+    const p = await tf.profile(() => trainInverse({ seed: 1, epochs: 1, batchSize: 256, valFraction: 0, checkpointEvery: 0 }, { synthetic: ds }).then(() => undefined));
+    return p.kernels.length;
+  };
+  return ((await count(768)) - (await count(256))) / 2;
+}
+
 const wasm = await measure('wasm', 5121, 4);
+const kernels = await kernelsPerStep();
 const cpu = await measure('cpu', 1025, 2);
 const out = {
   benchmark: 'inverse',
@@ -45,6 +61,7 @@ const out = {
   parameters: InverseHestonModel.fresh(defaultTopology(5, 6), 1).parameterCount(),
   node_wasm_train_samples_per_sec: 'samplesPerSec' in wasm ? round(wasm.samplesPerSec!) : wasm.error,
   node_wasm_epoch_20k_seconds: 'samplesPerSec' in wasm ? round(20000 / wasm.samplesPerSec!, 2) : null,
+  node_wasm_kernels_per_step: kernels,
   node_wasm_infer_surfaces_per_sec: 'inferPerSec' in wasm ? round(wasm.inferPerSec!) : null,
   node_cpu_train_samples_per_sec: 'samplesPerSec' in cpu ? round(cpu.samplesPerSec!) : cpu.error,
   node_cpu_infer_surfaces_per_sec: 'inferPerSec' in cpu ? round(cpu.inferPerSec!) : null,

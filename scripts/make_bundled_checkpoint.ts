@@ -32,7 +32,7 @@ function cli(...args: string[]): string {
 if (!existsSync(train)) cli('synth', '--kind', 'heston', '--n', '20000', '--seed', '1', '--out', train);
 if (!existsSync(test)) cli('synth', '--kind', 'heston', '--n', '2000', '--seed', '777', '--out', test);
 if (!existsSync(ckpt)) process.stdout.write(cli('inverse', 'train', '--data', train, '--seed', '1', '--epochs', EPOCHS, '--name', 'seed-grid true-Heston (bundled)', '--out', ckpt));
-process.stdout.write(cli('inverse', 'eval', '--ckpt', ckpt, '--data', test, '--surface-n', '2000', '--lm', '30', '--save-metrics'));
+process.stdout.write(cli('inverse', 'eval', '--ckpt', ckpt, '--data', test, '--surface-n', '2000', '--lm', '100', '--save-metrics'));
 mkdirSync('public/checkpoints', { recursive: true });
 copyFileSync(ckpt, 'public/checkpoints/seed-grid-heston.hlckpt');
 process.stderr.write('wrote public/checkpoints/seed-grid-heston.hlckpt\n');

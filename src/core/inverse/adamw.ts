@@ -23,9 +23,11 @@ export interface AdamWState {
 
 /**
  * The optimiser keeps both moments as ONE flat buffer over all variables (in the map's order)
- * and updates them with one chain of elementwise ops: per variable that would be ~12 small
- * kernels × 30 variables per step, and on wasm each kernel costs a dispatch whatever its size.
- * The arithmetic per element is exactly the per-variable formula, so results are unchanged.
+ * and updates them with one chain of elementwise ops: ~20 kernels per step instead of ~12 × 30,
+ * which counts on GPU backends (a dispatch each). On wasm it is a wash, measured: the flat ops
+ * take 0.3 ms against ~4 ms per variable, but splitting the result back costs ~6–9 ms because
+ * wasm's Slice copies its whole input out of the heap for every piece. The arithmetic per element
+ * is exactly the per-variable formula, so results are unchanged.
  */
 export class AdamW {
   step = 0;

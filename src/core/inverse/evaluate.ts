@@ -48,8 +48,17 @@ export interface WarmStartReport {
   iterations_ratio: number;
   ms_default_median: number;
   ms_warm_median: number;
-  /** Share of surfaces where warm and default starts reach the same optimum (RMSE within 0.05 vol points). */
+  /** Mean iterations (the medians of small integers are coarse). */
+  iterations_default_mean: number;
+  iterations_warm_mean: number;
+  /**
+   * Share of surfaces where warm and default starts reach the same optimum: every parameter within
+   * SAME_OPTIMUM_REL (relative) of the other run's.
+   */
   same_optimum_share: number;
+  /** Median and largest over surfaces of max_p |p_warm − p_default| / |p_default|. */
+  params_max_rel_diff_median: number;
+  params_max_rel_diff_max: number;
   rmse_vol_default_median: number;
   rmse_vol_warm_median: number;
   /** Surface RMSE of the network's parameters alone, before LM (vol points). */
@@ -70,6 +79,9 @@ export interface EvaluationReport {
   truth: number[];
   ms: number;
 }
+
+/** Two calibrations reached the same optimum when every parameter agrees to this relative tolerance (the calibrator's recovery test: 1e-5). */
+export const SAME_OPTIMUM_REL = 1e-5;
 
 function median(a: number[]): number {
   return quantile([...a].sort((x, y) => x - y), 0.5);
@@ -147,6 +159,7 @@ export async function evaluateInverse(ck: InverseCheckpoint, ds: LabelledSurface
     const rD: number[] = [];
     const rW: number[] = [];
     const rN: number[] = [];
+    const relDiff: number[] = [];
     let same = 0;
     for (let i = 0; i < lmN; i++) {
       throwIfAborted(ctx.signal);
@@ -161,7 +174,9 @@ export async function evaluateInverse(ck: InverseCheckpoint, ds: LabelledSurface
       rD.push(d.rmseVol);
       rW.push(w.rmseVol);
       if (hooks.hestonSurface) rN.push(surfaceRmseVol(hooks.hestonSurface(start, ds.kGrid, ds.tGrid), s.iv, s.mask));
-      if (Math.abs(d.rmseVol - w.rmseVol) <= 0.05) same++;
+      const diff = Math.max(...PARAM_NAMES.map((p) => Math.abs(w.params[p] - d.params[p]) / Math.max(Math.abs(d.params[p]), 1e-300)));
+      relDiff.push(diff);
+      if (diff <= SAME_OPTIMUM_REL) same++;
       progress({ done: i + 1, total: lmN, message: `LM warm start ${i + 1}/${lmN}` });
       await yieldToEventLoop();
     }
@@ -172,7 +187,11 @@ export async function evaluateInverse(ck: InverseCheckpoint, ds: LabelledSurface
       iterations_ratio: median(itW) / Math.max(median(itD), 1e-9),
       ms_default_median: median(msD),
       ms_warm_median: median(msW),
+      iterations_default_mean: itD.reduce((a, b) => a + b, 0) / lmN,
+      iterations_warm_mean: itW.reduce((a, b) => a + b, 0) / lmN,
       same_optimum_share: same / lmN,
+      params_max_rel_diff_median: median(relDiff),
+      params_max_rel_diff_max: Math.max(...relDiff),
       rmse_vol_default_median: median(rD),
       rmse_vol_warm_median: median(rW),
       rmse_vol_network_median: rN.length ? median(rN) : NaN,

@@ -47,6 +47,9 @@ describe('inverse evaluation', () => {
     expect(rep.surface_rmse_vol_p90).toBeGreaterThanOrEqual(rep.surface_rmse_vol_median!);
     expect(rep.warm_start!.n).toBe(1);
     expect(rep.warm_start!.iterations_warm_median).toBeGreaterThan(0);
+    // Noiseless true-Heston data: both starts must land on the same parameters, not just a similar RMSE.
+    expect(rep.warm_start!.params_max_rel_diff_max).toBeLessThan(1e-5);
+    expect(rep.warm_start!.same_optimum_share).toBe(1);
     expect(rep.predicted).toHaveLength(100);
   });
 });
