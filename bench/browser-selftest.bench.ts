@@ -6,10 +6,7 @@
  * Builds the lab into a temporary folder first (or uses LAB_DIST when set).
  * Run: npx tsx bench/browser-selftest.bench.ts — prints one JSON object (takes ~1–2 minutes).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { useLabBuild } from './labBuild.ts';
 import { openLab, stopServer } from '../tests/e2e/harness.ts';
 
 interface Report {
@@ -20,13 +17,7 @@ interface Report {
 }
 
 const round = (x: number, d = 1) => +x.toFixed(d);
-let built: string | undefined;
-if (!process.env.LAB_DIST) {
-  built = mkdtempSync(join(tmpdir(), 'heston-lab-bench-dist-'));
-  const r = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--outDir', built, '--emptyOutDir', '--logLevel', 'warn'], { stdio: ['ignore', 2, 2] });
-  if (r.status !== 0) throw new Error(`vite build failed (status ${r.status})`);
-  process.env.LAB_DIST = built;
-}
+const removeBuild = useLabBuild();
 
 async function session(webgpu: boolean, run: boolean) {
   const lab = await openLab({ webgpu });
@@ -90,5 +81,5 @@ try {
   }
 } finally {
   await stopServer();
-  if (built) rmSync(built, { recursive: true, force: true });
+  removeBuild();
 }

@@ -7,19 +7,10 @@
  * this machine), so this measures the code path, not GPU speed.
  * Builds the lab first (or uses LAB_DIST). Run: npx tsx bench/inverse-browser.bench.ts (~5–8 min on 2 busy cores).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { useLabBuild } from './labBuild.ts';
 import { openLab, stopServer } from '../tests/e2e/harness.ts';
 
-let built: string | undefined;
-if (!process.env.LAB_DIST) {
-  built = mkdtempSync(join(tmpdir(), 'heston-lab-bench-dist-'));
-  const r = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--outDir', built, '--emptyOutDir', '--logLevel', 'warn'], { stdio: ['ignore', 2, 2] });
-  if (r.status !== 0) throw new Error(`vite build failed (status ${r.status})`);
-  process.env.LAB_DIST = built;
-}
+const removeBuild = useLabBuild();
 
 const SURFACES: Record<string, number> = { webgpu: 2000, webgl: 2000, wasm: 2000, cpu: 600 };
 const out: Record<string, unknown> = { benchmark: 'inverse-browser', surfaces: SURFACES, epochs: 2, batch: 256 };
@@ -51,5 +42,5 @@ for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu']) {
   }
 }
 await stopServer();
-if (built) rmSync(built, { recursive: true, force: true });
+removeBuild();
 process.stdout.write(JSON.stringify(out) + '\n');
