@@ -58,21 +58,29 @@ export function checkGrid(kGrid: readonly number[], tGrid: readonly number[], wa
   }
 }
 
+/**
+ * Surfaces on the model's grid → network inputs [n · cells · 2] (surface channel, mask channel).
+ * For training, `requireData` refuses a surface with every point masked: it would teach nothing
+ * (prediction accepts it and lets the out-of-distribution check speak).
+ */
+export function encodeSurfaces(surfaces: readonly Surface[], grid: { kGrid: readonly number[]; tGrid: readonly number[] }, norm: InverseNormalisation, requireData = false): Float32Array {
+  const cells = grid.kGrid.length * grid.tGrid.length;
+  const x = new Float32Array(surfaces.length * cells * 2);
+  surfaces.forEach((s, i) => {
+    const where = s.name ?? s.source ?? `surface ${i}`;
+    checkGrid(s.kGrid, s.tGrid, grid, where);
+    if (s.iv.length !== cells) throw new InputError(`iv has ${s.iv.length} values, expected ${cells}`, where);
+    if (requireData && !s.iv.some((v, c) => s.mask?.[c] !== 1 && Number.isFinite(v))) throw new InputError('every point is masked: nothing to learn from', where);
+    encodeSurfaceInto(s.iv, s.mask, 0, norm, x, i * cells * 2);
+  });
+  return x;
+}
+
 /** Library surfaces on the model's grid → network inputs (no labels). */
 export const RealIvSurfaceDataset = {
   encode(surfaces: readonly Surface[], grid: { kGrid: readonly number[]; tGrid: readonly number[] }, norm: InverseNormalisation): EncodedSet {
     const cells = grid.kGrid.length * grid.tGrid.length;
-    const x = new Float32Array(surfaces.length * cells * 2);
-    surfaces.forEach((s, i) => {
-      const where = s.name ?? s.source ?? `surface ${i}`;
-      checkGrid(s.kGrid, s.tGrid, grid, where);
-      if (s.iv.length !== cells) throw new InputError(`iv has ${s.iv.length} values, expected ${cells}`, where);
-      let usable = 0;
-      for (let c = 0; c < cells; c++) if (s.mask?.[c] !== 1 && Number.isFinite(s.iv[c]!)) usable++;
-      if (usable === 0) throw new InputError('every point is masked: nothing to learn from', where);
-      encodeSurfaceInto(s.iv, s.mask, 0, norm, x, i * cells * 2);
-    });
-    return { n: surfaces.length, cells, x };
+    return { n: surfaces.length, cells, x: encodeSurfaces(surfaces, grid, norm, true) };
   },
 };
 

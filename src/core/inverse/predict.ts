@@ -7,10 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { HestonParams } from '../heston/params.ts';
 import type { Surface } from '../surface/types.ts';
 import type { InverseCheckpoint } from '../io/checkpoint.ts';
-import { InputError } from '../errors.ts';
 import { InverseHestonModel } from './model.ts';
-import { decodeParams, decodeSurface, encodeSurfaceInto, type InverseNormalisation } from './normalisation.ts';
-import { checkGrid } from './datasets.ts';
+import { decodeParams, decodeSurface, type InverseNormalisation } from './normalisation.ts';
+import { encodeSurfaces } from './datasets.ts';
 
 export interface EncodedPredictions {
   /** z-scored params [n × 5]. */
@@ -71,18 +70,6 @@ function oodWarning(x: Float32Array, offset: number, grid: { kGrid: number[]; tG
   const k = grid.kGrid[Math.floor(at / nt)]!;
   const t = grid.tGrid[at % nt]!;
   return `this surface lies outside the network's training data (${worst.toFixed(1)} standard deviations from the training mean at k=${k}, T=${t}): the parameters are an extrapolation — check them against the Heston overlay or refine with LM`;
-}
-
-export function encodeSurfaces(surfaces: readonly Surface[], grid: { kGrid: number[]; tGrid: number[] }, norm: InverseNormalisation): Float32Array {
-  const cells = grid.kGrid.length * grid.tGrid.length;
-  const x = new Float32Array(surfaces.length * cells * 2);
-  surfaces.forEach((s, i) => {
-    const where = s.name ?? s.source ?? `surface ${i}`;
-    checkGrid(s.kGrid, s.tGrid, grid, where);
-    if (s.iv.length !== cells) throw new InputError(`iv has ${s.iv.length} values, expected ${cells}`, where);
-    encodeSurfaceInto(s.iv, s.mask, 0, norm, x, i * cells * 2);
-  });
-  return x;
 }
 
 /** Applies a checkpoint to surfaces on its grid (a different grid is an InputError naming it). */
