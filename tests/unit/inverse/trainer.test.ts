@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { trainInverse, type ResumeState } from '../../../src/core/inverse/trainer.ts';
 import { PauseGate } from '../../../src/core/inverse/pauseGate.ts';
@@ -71,24 +71,25 @@ describe('trainInverse', () => {
   });
 
   it('pauses between batches until resumed, and can be cancelled while paused', async () => {
+    // Count the trainer's calls at the gate: paused before the first batch, it must stay at its
+    // first wait however long we look (a batch here takes ~10–20 ms, so a gate that did not hold
+    // would show many more calls within 300 ms), then pass the gate once per batch when resumed.
     const gate = new PauseGate();
-    let batches = 0;
-    let atPause = -1;
-    const run = trainInverse({ ...small, epochs: 1, seed: 1 }, { synthetic: data }, { gate }, {
-      onProgress: () => {
-        batches++;
-        if (batches === 2) {
-          gate.pause();
-          atPause = batches;
-        }
-      },
-    });
+    let waits = 0;
+    const wait = gate.wait.bind(gate);
+    gate.wait = (signal?: AbortSignal) => {
+      waits++;
+      return wait(signal);
+    };
+    gate.pause();
+    const run = trainInverse({ ...small, epochs: 1, seed: 1 }, { synthetic: data }, { gate });
+    await vi.waitFor(() => expect(waits).toBe(1), { timeout: 30_000, interval: 10 });
     await new Promise((r) => setTimeout(r, 300));
-    const duringPause = batches;
+    expect(waits, 'no batch may start while paused').toBe(1);
     gate.resume();
-    await run;
-    // The throttled progress reports at most one more batch after the pause (the one running).
-    expect(duringPause - atPause).toBeLessThanOrEqual(1);
+    const res = await run;
+    expect(res.history).toHaveLength(1);
+    expect(waits).toBeGreaterThan(1);
 
     const gate2 = new PauseGate();
     gate2.pause();
