@@ -94,7 +94,7 @@ const train: CommandDef = {
   --batch N (256)  --lr X (${DEFAULT_TRAIN_CONFIG.lr})  --recon-weight λ (0.3)  --real-weight λr (0.3)
   --physics μ (0)               weight of the physics loss (price the predicted parameters with the
                                 batched tfjs pricer, compare implied vols with the input)
-  --hidden N (128)              latent size (new models only)
+  --hidden N (96)               latent size (new models only)
   --state DIR                   write a resumable state there every --checkpoint-every epochs (5)
   --resume                      continue the run saved in --state DIR (same data options)
   --backend wasm|cpu            tfjs backend (default wasm)

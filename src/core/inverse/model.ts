@@ -48,12 +48,12 @@ export function defaultTopology(nk: number, nt: number, overrides: Partial<Omit<
     nk,
     nt,
     inChannels: 2,
-    convChannels: overrides.convChannels ?? [32, 64],
+    convChannels: overrides.convChannels ?? [16, 32],
     kernel: overrides.kernel ?? 3,
     pool: overrides.pool ?? 2,
-    hiddenDim: overrides.hiddenDim ?? 128,
-    headHidden: overrides.headHidden ?? 64,
-    surfaceHidden: overrides.surfaceHidden ?? 128,
+    hiddenDim: overrides.hiddenDim ?? 96,
+    headHidden: overrides.headHidden ?? 48,
+    surfaceHidden: overrides.surfaceHidden ?? 96,
   };
 }
 

@@ -27,7 +27,7 @@ describe('InverseHestonModel', () => {
     });
     expect(out[0]!.shape).toEqual([3, 5]);
     expect(out[1]!.shape).toEqual([3, nk * nt]);
-    expect(out[2]!.shape).toEqual([3, 128]);
+    expect(out[2]!.shape).toEqual([3, model.topology.hiddenDim]);
     for (const t of out) expect([...(await t.data())].every(Number.isFinite)).toBe(true);
     tf.dispose(out);
     model.dispose();
