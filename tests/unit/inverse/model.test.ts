@@ -86,12 +86,8 @@ describe('InverseHestonModel', () => {
       const g = tf.grads(ref as (...a: tf.Tensor[]) => tf.Tensor)(inputs);
       const refs = [value, ...(await Promise.all(g.map((t) => t.data())))] as Float32Array[];
       refs.forEach((r, i) => {
-        const o = ours[i]!;
-        expect(o.length).toBe(r.length);
-        const scale = Math.max(...Array.from(r, Math.abs));
-        let worst = 0;
-        for (let j = 0; j < r.length; j++) worst = Math.max(worst, Math.abs(r[j]! - o[j]!));
-        expect(worst / scale).toBeLessThan(1e-4);
+        expect(ours[i]!.length).toBe(r.length);
+        expect(relativeError(ours[i]!, r)).toBeLessThan(1e-4);
       });
     } finally {
       await useWasm();
@@ -119,16 +115,17 @@ describe('InverseHestonModel', () => {
       const ours = enc(patchConv2d, patchMaxPool);
       const gr = tf.grads(ref)([x, k1, k2]);
       const go = tf.grads(ours)([x, k1, k2]);
-      for (let i = 0; i < 3; i++) {
-        const r = await gr[i]!.data();
-        const o = await go[i]!.data();
-        const scale = Math.max(...Array.from(r, Math.abs));
-        let worst = 0;
-        for (let j = 0; j < r.length; j++) worst = Math.max(worst, Math.abs(r[j]! - o[j]!));
-        expect(worst / scale).toBeLessThan(1e-4);
-      }
+      for (let i = 0; i < 3; i++) expect(relativeError(await go[i]!.data(), await gr[i]!.data())).toBeLessThan(1e-4);
     } finally {
       await useWasm();
     }
   });
 });
+
+/** Largest absolute difference from the reference, relative to the reference's largest entry. */
+function relativeError(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
+  const scale = Math.max(...Array.from(ref, Math.abs));
+  let worst = 0;
+  for (let j = 0; j < ref.length; j++) worst = Math.max(worst, Math.abs(ref[j]! - ours[j]!));
+  return worst / scale;
+}
