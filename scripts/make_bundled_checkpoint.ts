@@ -9,7 +9,7 @@
  * to rebuild from scratch).
  * Why 200 000 surfaces × 60 epochs: with 20 000 × 30 the held-out parameters were 2–6 % off
  * (median relative error), which leaves LM three iterations from the network's start; ten times
- * the data and twice the epochs bring them to 0.5–2 %, where LM needs two (README, "Inverse").
+ * the data and twice the epochs bring them to 0.5–2.1 %, where LM needs two (README, "Inverse").
  * Run: npx tsx scripts/make_bundled_checkpoint.ts [--n N] [--epochs E] [--work DIR]   (~20 minutes on 2 cores)
  */
 import { spawnSync } from 'node:child_process';
