@@ -29,6 +29,10 @@ describe('Inverse page', () => {
     try {
       const { page } = lab;
       await page.goto(`${lab.url}#/inverse`);
+      // On a software GPU (SwiftShader here, without a GPU) the page says training is faster on wasm.
+      await expect.poll(() => page.getByTestId('backend-detail').getAttribute('title'), { timeout: 60_000 }).toBeTruthy();
+      const software = /swiftshader|llvmpipe/i.test((await page.getByTestId('backend-detail').getAttribute('title')) ?? '');
+      expect(await page.getByTestId('inv-software-gpu').isVisible()).toBe(software);
       await page.selectOption('[data-testid=inv-kind]', 'proxy');
       await page.fill('[data-testid=inv-n]', '400');
       await page.fill('[data-testid=inv-epochs]', '2');
@@ -41,6 +45,8 @@ describe('Inverse page', () => {
 
       await page.click('[data-testid=inv-apply]');
       first = await params(page);
+      // The Heston surface at the network's parameters comes with its IV RMSE against the applied surface.
+      expect(Number(await page.getByTestId('inv-network-rmse').textContent())).toBeGreaterThan(0);
       expect(first.every((t) => Number.isFinite(Number(t)))).toBe(true);
       await screenshot(page, 'inverse-trained');
 

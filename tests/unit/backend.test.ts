@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { BACKEND_ORDER, backendInfo, initBackend, pickBestBackend, probeBackends, sanityCheck } from '../../src/core/backend/backends.ts';
+import { BACKEND_ORDER, backendInfo, initBackend, pickBestBackend, probeBackends, sanityCheck, softwareRendererName } from '../../src/core/backend/backends.ts';
 import { runSelftest } from '../../src/core/backend/selftest.ts';
 import { exclusive } from '../../src/core/backend/lock.ts';
 
@@ -134,5 +134,23 @@ describe('exclusive()', () => {
     const results = await Promise.allSettled([job('a'), job('b', true), job('c')]);
     expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+});
+
+describe('software GPU renderers', () => {
+  it('names the software rasterisers browsers report, and no real GPU', () => {
+    // Strings as Chromium reports them (WebGL unmasked renderer; WebGPU adapter vendor / architecture).
+    expect(softwareRendererName('ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)')).toBe('SwiftShader');
+    expect(softwareRendererName('google swiftshader')).toBe('SwiftShader');
+    expect(softwareRendererName('llvmpipe (LLVM 15.0.7, 256 bits)')).toBe('llvmpipe');
+    expect(softwareRendererName('ANGLE (Microsoft, Microsoft Basic Render Driver Direct3D11 vs_5_0 ps_5_0, D3D11)')).toBe('Microsoft Basic Render Driver');
+    expect(softwareRendererName('ANGLE (NVIDIA, NVIDIA GeForce RTX 3080 Direct3D11 vs_5_0 ps_5_0, D3D11)')).toBeUndefined();
+    expect(softwareRendererName('nvidia hopper')).toBeUndefined();
+    expect(softwareRendererName('')).toBeUndefined();
+  });
+
+  it('wasm and cpu never report one', async () => {
+    await initBackend('wasm');
+    expect((await backendInfo()).softwareRenderer).toBeUndefined();
   });
 });

@@ -41,6 +41,25 @@ export interface BackendInfo {
   tfjsFloatBits: number;
   /** A one-line summary for the header, e.g. "webgpu · google swiftshader". */
   summary: string;
+  /**
+   * Set when the webgpu / webgl backend runs on a software rasteriser (SwiftShader, llvmpipe …):
+   * there, training is 5–25× slower than on wasm (README, Benchmarks), which a user should know.
+   */
+  softwareRenderer?: string;
+}
+
+/** Renderer names of software GPU implementations, as adapters and WebGL renderer strings report them. */
+const SOFTWARE_RENDERERS: [RegExp, string][] = [
+  [/swiftshader/i, 'SwiftShader'],
+  [/llvmpipe/i, 'llvmpipe'],
+  [/lavapipe/i, 'lavapipe'],
+  [/softpipe/i, 'softpipe'],
+  [/microsoft basic render/i, 'Microsoft Basic Render Driver'],
+];
+
+/** The software rasteriser an adapter or renderer description names, if any. */
+export function softwareRendererName(description: string): string | undefined {
+  return SOFTWARE_RENDERERS.find(([re]) => re.test(description))?.[1];
 }
 
 let wasmPaths: Record<string, string> | string | undefined;
@@ -259,5 +278,7 @@ export async function backendInfo(): Promise<BackendInfo> {
   } catch (e) {
     info.summary = `${name} (adapter details unavailable: ${errorMessage(e)})`;
   }
+  const described = info.adapter ? Object.values(info.adapter).join(' ') : info.webgl ? `${info.webgl.renderer} ${info.webgl.vendor}` : '';
+  info.softwareRenderer = softwareRendererName(described);
   return info;
 }

@@ -11,7 +11,7 @@ import { generateDataset, syntheticSurface, type HestonDataset, type SynthKind }
 import { resampleSurface } from '../surface/resample.ts';
 import { decodeCheckpoint, encodeCheckpoint, type JsonValue } from '../io/checkpoint.ts';
 import { trainInverse, type EpochRecord, type InverseTrainConfig, type ResumeState } from './trainer.ts';
-import { evaluateInverse, type EvaluateHooks, type EvaluationReport } from './evaluate.ts';
+import { evaluateInverse, surfaceRmseVol, type EvaluateHooks, type EvaluationReport } from './evaluate.ts';
 import { predictSurfaces, type InversePrediction } from './predict.ts';
 import type { LabelledSurfaces } from './datasets.ts';
 import type { PauseGate } from './pauseGate.ts';
@@ -152,7 +152,11 @@ export async function runTrainJob(args: TrainJobArgs, deps: { store?: Store; gat
 }
 
 export interface PredictJobResult {
-  predictions: (InversePrediction & { heston?: number[]; hestonMask?: number[] })[];
+  /**
+   * heston: the Float64 Heston surface at the predicted parameters; hestonRmseVol: its IV RMSE
+   * against the surface, in vol points (the evaluation's surface-space error, for this surface).
+   */
+  predictions: (InversePrediction & { heston?: number[]; hestonMask?: number[]; hestonRmseVol?: number })[];
 }
 
 /** A fixed, known surface to apply a checkpoint to (the seed proxy at mid-prior parameters). */
@@ -169,9 +173,14 @@ export async function runPredictJob(args: { bundle: Uint8Array; surfaces: Surfac
   const preds = await predictSurfaces(ck, surfaces);
   return {
     surfaces,
-    predictions: preds.map((p) => {
+    predictions: preds.map((p, i) => {
       const hs = hooks.hestonSurface?.(p.params, ck.grid.kGrid, ck.grid.tGrid);
-      return { ...p, heston: hs ? Array.from(hs.iv) : undefined, hestonMask: hs?.mask ? Array.from(hs.mask) : undefined };
+      return {
+        ...p,
+        heston: hs ? Array.from(hs.iv) : undefined,
+        hestonMask: hs?.mask ? Array.from(hs.mask) : undefined,
+        hestonRmseVol: hs ? surfaceRmseVol(hs, surfaces[i]!.iv, surfaces[i]!.mask) : undefined,
+      };
     }),
   };
 }
