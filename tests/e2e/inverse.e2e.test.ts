@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLab, screenshot, stopServer } from './harness.ts';
+import { softwareRendererName } from '../../src/core/backend/backends.ts';
 
 afterAll(async () => {
   await stopServer();
@@ -31,7 +32,7 @@ describe('Inverse page', () => {
       await page.goto(`${lab.url}#/inverse`);
       // On a software GPU (SwiftShader here, without a GPU) the page says training is faster on wasm.
       await expect.poll(() => page.getByTestId('backend-detail').getAttribute('title'), { timeout: 60_000 }).toBeTruthy();
-      const software = /swiftshader|llvmpipe/i.test((await page.getByTestId('backend-detail').getAttribute('title')) ?? '');
+      const software = softwareRendererName((await page.getByTestId('backend-detail').getAttribute('title')) ?? '') !== undefined;
       expect(await page.getByTestId('inv-software-gpu').isVisible()).toBe(software);
       await page.selectOption('[data-testid=inv-kind]', 'proxy');
       await page.fill('[data-testid=inv-n]', '400');

@@ -4,6 +4,29 @@ import { BACKEND_ORDER, backendInfo, initBackend, pickBestBackend, probeBackends
 import { runSelftest } from '../../src/core/backend/selftest.ts';
 import { exclusive } from '../../src/core/backend/lock.ts';
 
+/**
+ * Runs `body` with `backend`'s BatchMatMul replaced by one whose output `corrupt` edits in place —
+ * a stand-in for a broken driver — and puts the real kernel back afterwards, pass or fail.
+ */
+async function withCorruptMatMul(backend: 'cpu' | 'wasm', corrupt: (out: tf.TensorInfo, backend: unknown) => void, body: () => Promise<void>): Promise<void> {
+  const original = tf.getKernel('BatchMatMul', backend)!;
+  tf.unregisterKernel('BatchMatMul', backend);
+  tf.registerKernel({
+    ...original,
+    kernelFunc: (args) => {
+      const out = original.kernelFunc(args) as tf.TensorInfo;
+      corrupt(out, args.backend);
+      return out;
+    },
+  });
+  try {
+    await body();
+  } finally {
+    tf.unregisterKernel('BatchMatMul', backend);
+    tf.registerKernel(original);
+  }
+}
+
 describe('backend registry (Node)', () => {
   it('prefers webgpu > webgl > wasm > cpu and, in Node, lands on wasm with reasons for the rest', async () => {
     expect(BACKEND_ORDER).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
@@ -36,26 +59,18 @@ describe('backend registry (Node)', () => {
   it('rejects a backend that initialises but computes wrong, with the reason', async () => {
     // A kernel override that corrupts matMul on cpu stands in for a broken driver.
     await initBackend('cpu');
-    const original = tf.getKernel('BatchMatMul', 'cpu')!;
-    tf.unregisterKernel('BatchMatMul', 'cpu');
-    tf.registerKernel({
-      ...original,
-      kernelFunc: (args) => {
-        const out = original.kernelFunc(args) as tf.TensorInfo;
-        const backend = args.backend as unknown as { data: { get(id: object): { values: Float32Array } } };
-        backend.data.get(out.dataId).values[5] += 1;
-        return out;
+    await withCorruptMatMul(
+      'cpu',
+      (out, backend) => {
+        (backend as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(out.dataId).values[5] += 1;
       },
-    });
-    try {
-      expect(await sanityCheck()).toMatch(/wrong 4×4 matMul \(largest error 1;/);
-      const attempt = await initBackend('cpu');
-      expect(attempt.ok).toBe(false);
-      expect(attempt.error).toMatch(/wrong 4×4 matMul/);
-    } finally {
-      tf.unregisterKernel('BatchMatMul', 'cpu');
-      tf.registerKernel(original);
-    }
+      async () => {
+        expect(await sanityCheck()).toMatch(/wrong 4×4 matMul \(largest error 1;/);
+        const attempt = await initBackend('cpu');
+        expect(attempt.ok).toBe(false);
+        expect(attempt.error).toMatch(/wrong 4×4 matMul/);
+      },
+    );
     expect((await initBackend('cpu')).ok).toBe(true);
   });
 });
@@ -87,31 +102,21 @@ describe('self-test (Node)', () => {
   it('catches a backend whose matMul is wrong beyond float32 rounding', async () => {
     // Corrupt wasm's matMul by one part in 1e3 — far above float32 rounding, far below "obviously broken".
     await initBackend('wasm');
-    const original = tf.getKernel('BatchMatMul', 'wasm')!;
-    tf.unregisterKernel('BatchMatMul', 'wasm');
-    tf.registerKernel({
-      ...original,
-      kernelFunc: (args) => {
-        const out = original.kernelFunc(args) as tf.TensorInfo;
+    await withCorruptMatMul(
+      'wasm',
+      (out, backend) => {
         // Only the self-test's 64 × 64 product, not the 4 × 4 sanity check at initialisation.
-        if (out.shape.at(-1) !== 64) return out;
-        const backend = args.backend as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
-        const v = backend.typedArrayFromHeap(out);
-        v[10] *= 1.001;
-        return out;
+        if (out.shape.at(-1) === 64) (backend as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(out)[10]! *= 1.001;
       },
-    });
-    try {
-      const r = await runSelftest({ backends: ['wasm'], size: 64 });
-      const mm = r.results[0]!.checks.find((c) => c.name === 'matmul')!;
-      expect(mm.ok).toBe(false);
-      expect(mm.errorRatio).toBeGreaterThan(1);
-      expect(mm.message).toMatch(/beyond the float32 bound/);
-      expect(r.ok).toBe(false);
-    } finally {
-      tf.unregisterKernel('BatchMatMul', 'wasm');
-      tf.registerKernel(original);
-    }
+      async () => {
+        const r = await runSelftest({ backends: ['wasm'], size: 64 });
+        const mm = r.results[0]!.checks.find((c) => c.name === 'matmul')!;
+        expect(mm.ok).toBe(false);
+        expect(mm.errorRatio).toBeGreaterThan(1);
+        expect(mm.message).toMatch(/beyond the float32 bound/);
+        expect(r.ok).toBe(false);
+      },
+    );
   });
 
   it('stops with CancelledError when aborted', async () => {

@@ -56,16 +56,29 @@ export function patchMatrix(h: number, w: number, spec: PatchSpec): Float32Array
   return p;
 }
 
-const cache = new Map<string, { p: tf.Tensor2D; pT: tf.Tensor2D }>();
+/** A constant selection matrix and its transpose, kept across steps (the transpose feeds the gradient). */
+interface Selection {
+  m: tf.Tensor2D;
+  mT: tf.Tensor2D;
+}
 
-function selection(h: number, w: number, spec: PatchSpec): { p: tf.Tensor2D; pT: tf.Tensor2D } {
+const cache = new Map<string, Selection>();
+
+/**
+ * P for this map and patch spec, as 'patch' [H·W, Ho·Wo·kh·kw] (gathers patches) or as 'offset'
+ * [H·W·Ho·Wo, kh·kw] (the same entries: row i·HoWo + o has a 1 at the offset linking input i to
+ * output o, which denseConv2d multiplies the kernel by).
+ */
+function selection(layout: 'patch' | 'offset', h: number, w: number, spec: PatchSpec): Selection {
   // Tensors live on one backend; key by backend so a backend switch builds a fresh P there.
-  const key = `${tf.getBackend()}:${h}x${w}:${spec.kh}x${spec.kw}/${spec.stride}`;
+  const key = `${tf.getBackend()}:${layout}:${h}x${w}:${spec.kh}x${spec.kw}/${spec.stride}`;
   let entry = cache.get(key);
-  if (!entry || entry.p.isDisposed) {
+  if (!entry || entry.m.isDisposed) {
     const [ho, wo] = outputSize(h, w, spec);
-    const p = tf.keep(tf.tensor2d(patchMatrix(h, w, spec), [h * w, ho * wo * spec.kh * spec.kw]));
-    entry = { p, pT: tf.keep(tf.transpose(p)) };
+    const k = spec.kh * spec.kw;
+    const shape: [number, number] = layout === 'patch' ? [h * w, ho * wo * k] : [h * w * ho * wo, k];
+    const m = tf.keep(tf.tensor2d(patchMatrix(h, w, spec), shape));
+    entry = { m, mT: tf.keep(tf.transpose(m)) };
     cache.set(key, entry);
   }
   return entry;
@@ -89,10 +102,10 @@ export const fastMatMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /** rows @ P for the constant selection matrix P: only rows gets a gradient (dy @ Pᵀ, Pᵀ cached). */
-function select(rows: tf.Tensor2D, sel: { p: tf.Tensor2D; pT: tf.Tensor2D }): tf.Tensor2D {
+function select(rows: tf.Tensor2D, sel: Selection): tf.Tensor2D {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: tf.matMul(args[0] as tf.Tensor2D, sel.p),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, sel.pT),
+    value: tf.matMul(args[0] as tf.Tensor2D, sel.m),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, sel.mT),
   }))(rows) as tf.Tensor2D;
 }
 
@@ -100,7 +113,7 @@ function select(rows: tf.Tensor2D, sel: { p: tf.Tensor2D; pT: tf.Tensor2D }): tf
 function gatherPatches(x: tf.Tensor4D, spec: PatchSpec): tf.Tensor2D {
   const [b, h, w, c] = x.shape;
   const rows = x.transpose([0, 3, 1, 2]).reshape([b * c, h * w]) as tf.Tensor2D;
-  return select(rows, selection(h, w, spec));
+  return select(rows, selection('patch', h, w, spec));
 }
 
 /** Patches of x [B, H, W, C] → [B, Ho·Wo, kh·kw, C]. */
@@ -170,10 +183,8 @@ export function patchMaxPool(x: tf.Tensor4D, size = 2, stride = 2): tf.Tensor4D 
 
 /** Frees the cached selection matrices (e.g. before switching backends for good). */
 export function disposePatchCache(): void {
-  for (const e of cache.values()) tf.dispose([e.p, e.pT]);
+  for (const e of cache.values()) tf.dispose([e.m, e.mT]);
   cache.clear();
-  for (const e of denseCache.values()) tf.dispose([e.s, e.sT]);
-  denseCache.clear();
 }
 
 /**
@@ -198,22 +209,6 @@ export function denseConvFits(h: number, w: number, kh: number, kw: number, c: n
   return h * w * c * ho * wo * f <= MAX_DENSE_CONV_ENTRIES;
 }
 
-const denseCache = new Map<string, { s: tf.Tensor2D; sT: tf.Tensor2D }>();
-
-/** P reshaped to S [H·W·Ho·Wo, kh·kw]: row (i·HoWo + o) has a 1 at the offset k that links input i to output o. */
-function offsetSelection(h: number, w: number, spec: PatchSpec): { s: tf.Tensor2D; sT: tf.Tensor2D } {
-  const key = `${tf.getBackend()}:${h}x${w}:${spec.kh}x${spec.kw}/${spec.stride}`;
-  let entry = denseCache.get(key);
-  if (!entry || entry.s.isDisposed) {
-    const [ho, wo] = outputSize(h, w, spec);
-    const k = spec.kh * spec.kw;
-    const s = tf.keep(tf.tensor2d(patchMatrix(h, w, spec), [h * w * ho * wo, k]));
-    entry = { s, sT: tf.keep(tf.transpose(s)) };
-    denseCache.set(key, entry);
-  }
-  return entry;
-}
-
 /**
  * 'same'-padded stride-1 convolution of a batch of small maps given FLAT in NHWC order,
  * x [B, H·W·C] → [B, Ho·Wo·F] (also NHWC). Same result as patchConv2d, computed as ONE matMul
@@ -233,12 +228,12 @@ export function denseConv2d(x: tf.Tensor2D, kernel: tf.Tensor4D, h: number, w: n
     return tf.tidy(() => patchConv2d(x.reshape([b, h, w, c]) as tf.Tensor4D, kernel).reshape([b, ho * wo * f]) as tf.Tensor2D);
   }
   return tf.tidy(() => {
-    const sel = offsetSelection(h, w, spec);
+    const sel = selection('offset', h, w, spec);
     const kr = kernel.reshape([kh * kw, c * f]) as tf.Tensor2D;
     // S @ kernel with the constant S: only the kernel gets a gradient (Sᵀ @ dy, Sᵀ cached).
     const sk = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-      value: tf.matMul(sel.s, args[0] as tf.Tensor2D),
-      gradFunc: (dy: tf.Tensor) => tf.matMul(sel.sT, dy as tf.Tensor2D),
+      value: tf.matMul(sel.m, args[0] as tf.Tensor2D),
+      gradFunc: (dy: tf.Tensor) => tf.matMul(sel.mT, dy as tf.Tensor2D),
     }))(kr) as tf.Tensor2D;
     const dense = sk.reshape([h * w, ho * wo, c, f]).transpose([0, 2, 1, 3]).reshape([h * w * c, ho * wo * f]) as tf.Tensor2D;
     return inputGrad ? fastMatMul(x, dense) : weightOnlyMatMul(x, dense);

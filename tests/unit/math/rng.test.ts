@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/core/math/rng.ts';
 
+/** Sample mean, mean square and (population) variance of n draws. */
+function moments(n: number, draw: () => number): { mean: number; meanSquare: number; variance: number } {
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const x = draw();
+    s += x;
+    s2 += x * x;
+  }
+  const mean = s / n;
+  return { mean, meanSquare: s2 / n, variance: s2 / n - mean * mean };
+}
+
 describe('Rng', () => {
   it('is reproducible: same seed, same stream; different seed, different stream', () => {
     const a = new Rng(42);
@@ -31,16 +44,13 @@ describe('Rng', () => {
   it('uniform() lies in [0,1) with mean 1/2 and variance 1/12', () => {
     const r = new Rng(7);
     const n = 200_000;
-    let s = 0;
-    let s2 = 0;
-    for (let i = 0; i < n; i++) {
+    let outside = 0;
+    const { mean, variance } = moments(n, () => {
       const u = r.uniform();
-      expect(u >= 0 && u < 1).toBe(true);
-      s += u;
-      s2 += u * u;
-    }
-    const mean = s / n;
-    const variance = s2 / n - mean * mean;
+      if (!(u >= 0 && u < 1)) outside++;
+      return u;
+    });
+    expect(outside).toBe(0);
     // Standard error of the mean is sqrt(1/12/n) ≈ 6.5e-4: 5 SE bounds fail by chance < 1e-6.
     expect(Math.abs(mean - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / n));
     expect(Math.abs(variance - 1 / 12)).toBeLessThan(0.002);
@@ -49,16 +59,10 @@ describe('Rng', () => {
   it('normal() has mean 0 and variance 1', () => {
     const r = new Rng(11);
     const n = 200_000;
-    let s = 0;
-    let s2 = 0;
-    for (let i = 0; i < n; i++) {
-      const z = r.normal();
-      s += z;
-      s2 += z * z;
-    }
-    expect(Math.abs(s / n)).toBeLessThan(5 / Math.sqrt(n));
+    const { mean, meanSquare } = moments(n, () => r.normal());
+    expect(Math.abs(mean)).toBeLessThan(5 / Math.sqrt(n));
     // Var of the sample variance of N(0,1) is 2/n: 5 SE ≈ 0.016.
-    expect(Math.abs(s2 / n - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
+    expect(Math.abs(meanSquare - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
   });
 
   it('logUniform stays in its range and is uniform in log space', () => {
