@@ -20,9 +20,28 @@ export interface CommandDef {
   run(argv: string[], ctx: JobContext): Promise<unknown>;
 }
 
+/**
+ * `--n -5` would read as two flags to parseArgs ("argument is ambiguous"); a value-taking flag
+ * followed by a negative number is joined as `--n=-5`, so the command's own check can say
+ * "--n must be a positive integer" instead.
+ */
+function joinNegativeValues(argv: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals, strict: true });
   } catch (e) {
     throw new InputError((e as Error).message.replace(/\. To specify a positional.*$/s, ''));
   }
@@ -57,6 +76,13 @@ export function intOption(value: string | undefined, flag: string, dflt?: number
   }
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InputError(`${flag} must be an integer, got "${value}"`);
+  return n;
+}
+
+/** A whole number ≥ 1 (counts: --n, --steps, --epochs …). */
+export function positiveIntOption(value: string | undefined, flag: string, dflt?: number): number {
+  const n = value === undefined ? intOption(value, flag, dflt) : Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} must be a positive integer, got "${value}"`);
   return n;
 }
 

@@ -50,7 +50,13 @@ export function serve(dir, port = 0, { prefix = '/' } = {}) {
       res.writeHead(404).end('not found');
     }
   });
-  return new Promise((resolveUrl) => {
+  return new Promise((resolveUrl, reject) => {
+    server.once('error', (e) => {
+      // A taken port is the one start-up failure a user hits (a second `npm start`, another dev
+      // server): say which port and how to pick another instead of a raw EADDRINUSE stack.
+      if (e && e.code === 'EADDRINUSE') reject(new Error(`port ${port} on 127.0.0.1 is already in use (another \`npm start\` or server?). Stop it, or choose another port: PORT=4174 npm start`));
+      else reject(e);
+    });
     server.listen(port, '127.0.0.1', () => {
       const { port: actual } = server.address();
       resolveUrl({ url: `http://127.0.0.1:${actual}${prefix}`, close: () => new Promise((r) => server.close(r)) });
@@ -60,7 +66,17 @@ export function serve(dir, port = 0, { prefix = '/' } = {}) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dir = process.argv[2] ?? 'dist';
-  const port = Number(process.env.PORT ?? 4173);
-  const { url } = await serve(dir, port);
-  console.log(`Heston Lab is being served at ${url}  (Ctrl+C to stop)`);
+  const raw = process.env.PORT ?? '4173';
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`PORT must be a whole number from 0 to 65535, got "${raw}"`);
+    process.exit(2);
+  }
+  try {
+    const { url } = await serve(dir, port);
+    console.log(`Heston Lab is being served at ${url}  (Ctrl+C to stop)`);
+  } catch (e) {
+    console.error(`npm start: ${e.message}`);
+    process.exit(1);
+  }
 }

@@ -13,7 +13,7 @@ import { datasetFromNpz, datasetToNpz, priorProblems, type SynthKind } from '../
 import type { Surface } from '../../src/core/surface/types.ts';
 import { gridProblems, ivRange, maskedCount, parseGridText } from '../../src/core/surface/validate.ts';
 import { SEED_GRID } from '../../src/core/surface/types.ts';
-import { intOption, numberOption, parse, readJsonInput, requireOption, type CommandDef } from '../io.ts';
+import { intOption, numberOption, parse, positiveIntOption, readJsonInput, requireOption, type CommandDef } from '../io.ts';
 import { defaultThreads, generateDatasetThreaded } from '../synthThreads.ts';
 
 function readBytes(file: string): Uint8Array {
@@ -168,8 +168,7 @@ const synth: CommandDef = {
     });
     const kind = requireOption(values.kind, '--kind');
     if (kind !== 'heston' && kind !== 'proxy') throw new InputError(`--kind must be heston or proxy, got "${kind}"`);
-    const n = intOption(values.n, '--n');
-    if (n < 1) throw new InputError('--n must be at least 1');
+    const n = positiveIntOption(values.n, '--n');
     const seed = intOption(values.seed, '--seed');
     const out = requireOption(values.out, '--out');
     if (extname(out).toLowerCase() !== '.npz') throw new InputError('--out must end in .npz', out);
