@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+// @ts-expect-error plain JS module without types
 import { serve } from '../../../scripts/serve.mjs';
 import { parse, positiveIntOption } from '../../../cli/io.ts';
 
