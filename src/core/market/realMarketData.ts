@@ -11,7 +11,9 @@ import type { SeriesTable } from '../feeds/series.ts';
 import type { Store } from '../store/store.ts';
 import type { Surface } from '../surface/types.ts';
 import { writeNpz } from '../io/npz.ts';
-import { f64, type NdArray } from '../io/npy.ts';
+import { f64 } from '../io/npy.ts';
+import { YEAR_MS } from '../surface/types.ts';
+import { marketArrays, type MarketData } from './marketData.ts';
 
 export const REAL_MARKET_DATA_VERSION = 1;
 
@@ -26,6 +28,8 @@ export interface RealMarketData {
   btcFutPrices: Float64Array;
   btcFunding: Float64Array;
   btcOi: Float64Array;
+  /** Spot volume per step (absent in data built before it was kept). */
+  btcVolumes?: Float64Array;
   kGrid: number[];
   tGrid: number[];
   /** [nSteps, nk, nt] row-major, decimals; NaN where masked or where the step has no surface. */
@@ -120,6 +124,7 @@ export function buildRealMarketData(args: BuildRealMarketDataArgs): RealMarketDa
     btcFutPrices: pick(series.closeFut),
     btcFunding: pick(series.fundingRate),
     btcOi: pick(series.openInterest),
+    btcVolumes: pick(series.volumeSpot),
     kGrid: [...kGrid],
     tGrid: [...tGrid],
     btcIvSurface: iv,
@@ -202,33 +207,90 @@ export async function loadRealMarketData(store: Store, name: string): Promise<Re
   return d;
 }
 
+/** Binance pays USD-M funding every 8 hours, at 00:00, 08:00 and 16:00 UTC. */
+export const FUNDING_PERIOD_MS = 8 * 3_600_000;
+
 /**
- * The .npz form, with the seed's field names (btc_prices, btc_fut_prices, btc_funding, btc_oi,
- * btc_iv_surface [n_steps, NK, NT], k_grid, t_grid, shit_*) plus what makes each step's surface
- * traceable: times_ms, btc_iv_mask, surface_index, has_surface, surface_timestamps_ms, and
- * btc_log_basis [n_steps, NT] (ln F/S of each step's snapshot, to place strikes).
+ * The MarketData form (src/core/market/marketData.ts) of a RealMarketData, which is what the
+ * FeatureEngine and the TradingEnv read. Three things change meaning on the way:
+ *  - btcFunding: the series holds the rate IN FORCE at every row; MarketData holds the rate PAID on
+ *    the step whose bar (t_{s−1}, t_s] contains a funding time (a multiple of 8 h UTC), 0 on the
+ *    other steps (a step with an unknown rate pays 0);
+ *  - btcSurfaceTimesMs: each step's snapshot time, so a feature can say how old its surface is;
+ *  - shit_*: a missing shitcoin candle repeats the last close (volume 0, funding 0) — never a later
+ *    one; rows before the coin's first candle hold that first close (flat, no return), because
+ *    MarketData refuses NaN prices.
+ */
+export function toMarketData(d: RealMarketData): MarketData {
+  const n = d.times.length;
+  const timesMs = Float64Array.from(d.times);
+  const paid = new Uint8Array(n);
+  for (let s = 0; s < n; s++) {
+    const t = timesMs[s]!;
+    // Bar s covers (t_{s−1}, t_s]; the first bar is taken to cover only its close.
+    const prev = s > 0 ? timesMs[s - 1]! : t - 1;
+    paid[s] = Math.floor(t / FUNDING_PERIOD_MS) > Math.floor(prev / FUNDING_PERIOD_MS) ? 1 : 0;
+  }
+  const paidRate = (rates: ArrayLike<number> | undefined, s: number) => {
+    const r = rates?.[s];
+    return paid[s] && r !== undefined && Number.isFinite(r) ? r : 0;
+  };
+  const funding = Float64Array.from({ length: n }, (_, s) => paidRate(d.btcFunding, s));
+  const surfaceTimes = Float64Array.from(d.surfaceIndex, (j) => (j >= 0 ? d.surfaceTimestamps[j]! : NaN));
+  const diffs = Array.from({ length: n - 1 }, (_, i) => timesMs[i + 1]! - timesMs[i]!).sort((a, b) => a - b);
+  const m: MarketData = {
+    name: d.name,
+    timesMs,
+    dtYears: (diffs.length ? diffs[Math.floor(diffs.length / 2)]! : 3_600_000) / YEAR_MS,
+    btcPrices: Float64Array.from(d.btcPrices),
+    btcFutPrices: Float64Array.from(d.btcFutPrices),
+    btcFunding: funding,
+    btcOi: Float64Array.from(d.btcOi),
+    kGrid: Float64Array.from(d.kGrid),
+    tGrid: Float64Array.from(d.tGrid),
+    btcIvSurface: d.btcIvSurface,
+    btcIvMask: d.btcIvMask,
+    hasSurface: d.hasSurface,
+    btcSurfaceTimesMs: surfaceTimes,
+  };
+  if (d.btcLogBasis) m.btcLogBasis = d.btcLogBasis;
+  if (d.btcVolumes) m.btcVolumes = Float64Array.from(d.btcVolumes, (v) => (Number.isFinite(v) ? v : 0));
+  if (d.shitPrices) {
+    const first = d.shitPrices.findIndex((p) => Number.isFinite(p) && p > 0);
+    if (first < 0) throw new InputError('the shitcoin series has no price on any step', `realMarketData/${d.name}: shitPrices`);
+    const prices = new Float64Array(n);
+    const vols = new Float64Array(n);
+    const fund = new Float64Array(n);
+    let last = d.shitPrices[first]!;
+    for (let s = 0; s < n; s++) {
+      const p = d.shitPrices[s]!;
+      const fresh = Number.isFinite(p) && p > 0;
+      if (fresh) last = p;
+      prices[s] = last;
+      const v = d.shitVolumes?.[s];
+      vols[s] = fresh && v !== undefined && Number.isFinite(v) ? v : 0;
+      fund[s] = paidRate(d.shitFunding, s);
+    }
+    m.shitPrices = prices;
+    m.shitVolumes = vols;
+    m.shitFunding = fund;
+  }
+  return m;
+}
+
+/**
+ * The .npz form: the MarketData keys (src/core/market/marketData.ts — the seed's btc_prices,
+ * btc_fut_prices, btc_funding (paid on the step), btc_oi, btc_iv_surface [n_steps, NK, NT], k_grid,
+ * t_grid, btc_iv_mask, has_surface, times_ms, btc_log_basis [n_steps, NT], shit_*) plus what makes
+ * each step's surface traceable: surface_index, surface_timestamps_ms, and btc_funding_rate (the
+ * rate in force at each row, as the series holds it).
  */
 export function realMarketDataToNpz(d: RealMarketData): Uint8Array {
   const n = d.times.length;
-  const nk = d.kGrid.length;
-  const nt = d.tGrid.length;
-  const arrays: Record<string, NdArray> = {
-    times_ms: f64(d.times),
-    btc_prices: f64(d.btcPrices),
-    btc_fut_prices: f64(d.btcFutPrices),
-    btc_funding: f64(d.btcFunding),
-    btc_oi: f64(d.btcOi),
-    btc_iv_surface: f64(d.btcIvSurface, [n, nk, nt]),
-    btc_iv_mask: { dtype: 'bool', shape: [n, nk, nt], data: Uint8Array.from(d.btcIvMask) },
-    ...(d.btcLogBasis ? { btc_log_basis: f64(d.btcLogBasis, [n, nt]) } : {}),
-    k_grid: f64(d.kGrid),
-    t_grid: f64(d.tGrid),
+  return writeNpz({
+    ...marketArrays(toMarketData(d)),
+    btc_funding_rate: f64(d.btcFunding),
     surface_index: { dtype: 'int32', shape: [n], data: Int32Array.from(d.surfaceIndex) },
-    has_surface: { dtype: 'bool', shape: [n], data: Uint8Array.from(d.hasSurface) },
     surface_timestamps_ms: f64(d.surfaceTimestamps),
-  };
-  if (d.shitPrices) arrays.shit_prices = f64(d.shitPrices);
-  if (d.shitVolumes) arrays.shit_volumes = f64(d.shitVolumes);
-  if (d.shitFunding) arrays.shit_funding = f64(d.shitFunding);
-  return writeNpz(arrays);
+  });
 }
