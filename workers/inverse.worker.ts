@@ -12,7 +12,7 @@ import { PauseGate } from '../src/core/inverse/pauseGate.ts';
 import { CheckpointLibrary } from '../src/core/inverse/checkpointLibrary.ts';
 import { checkSurface, makeData, runPredictJob, runTrainJob, savedRun, type DataSpec, type TrainJobArgs } from '../src/core/inverse/jobs.ts';
 import { evaluateInverse } from '../src/core/inverse/evaluate.ts';
-import { decodeCheckpoint } from '../src/core/io/checkpoint.ts';
+import { decodeCheckpoint } from '../src/core/inverse/checkpoint.ts';
 import { evaluationHooks } from '../src/core/inverse/hooks.ts';
 import type { Surface } from '../src/core/surface/types.ts';
 import type { HestonParams } from '../src/core/heston/params.ts';

@@ -9,7 +9,7 @@ import { basename, dirname } from 'node:path';
 import { InputError } from '../../src/core/errors.ts';
 import type { JobContext } from '../../src/core/jobs.ts';
 import { initBackend, isBackendName } from '../../src/core/backend/backends.ts';
-import { decodeCheckpoint, encodeCheckpoint, type JsonValue, type LoadedCheckpoint } from '../../src/core/io/checkpoint.ts';
+import { decodeCheckpoint, encodeCheckpoint, type JsonValue, type LoadedCheckpoint } from '../../src/core/inverse/checkpoint.ts';
 import { generateDataset, datasetFromNpz, type HestonDataset, type SynthKind } from '../../src/core/surface/synthetic.ts';
 import { surfaceFromNpz, surfaceFromCsv } from '../../src/core/surface/files.ts';
 import { resampleSurface } from '../../src/core/surface/resample.ts';

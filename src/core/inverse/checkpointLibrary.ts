@@ -5,7 +5,7 @@
  * failed write leaves the library as it was.
  */
 import type { Store } from '../store/store.ts';
-import { decodeCheckpoint, type LoadedCheckpoint } from '../io/checkpoint.ts';
+import { decodeCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
 
 export interface CheckpointEntry {
   hash: string;

@@ -12,7 +12,7 @@
 import { throttledProgress, throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
 import { PARAM_NAMES, paramsFromArray, type HestonParams } from '../heston/params.ts';
 import type { Surface } from '../surface/types.ts';
-import type { InverseCheckpoint } from '../io/checkpoint.ts';
+import type { InverseCheckpoint } from './checkpoint.ts';
 import { checkGrid, type LabelledSurfaces } from './datasets.ts';
 import { InverseHestonModel } from './model.ts';
 import { decodeParams, encodeSurfaceInto } from './normalisation.ts';

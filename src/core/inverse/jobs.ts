@@ -9,7 +9,7 @@ import type { Surface } from '../surface/types.ts';
 import type { HestonParams } from '../heston/params.ts';
 import { generateDataset, syntheticSurface, type HestonDataset, type SynthKind } from '../surface/synthetic.ts';
 import { resampleSurface } from '../surface/resample.ts';
-import { decodeCheckpoint, encodeCheckpoint, type JsonValue } from '../io/checkpoint.ts';
+import { decodeCheckpoint, encodeCheckpoint, type JsonValue } from './checkpoint.ts';
 import { trainInverse, type EpochRecord, type InverseTrainConfig, type ResumeState } from './trainer.ts';
 import { evaluateInverse, surfaceRmseVol, type EvaluateHooks, type EvaluationReport } from './evaluate.ts';
 import { predictSurfaces, type InversePrediction } from './predict.ts';

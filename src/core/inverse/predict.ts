@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HestonParams } from '../heston/params.ts';
 import type { Surface } from '../surface/types.ts';
-import type { InverseCheckpoint } from '../io/checkpoint.ts';
+import type { InverseCheckpoint } from './checkpoint.ts';
 import { InverseHestonModel } from './model.ts';
 import { decodeParams, decodeSurface, type InverseNormalisation } from './normalisation.ts';
 import { encodeSurfaces } from './datasets.ts';

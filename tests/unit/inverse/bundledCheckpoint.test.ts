@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../../../src/core/io/checkpoint.ts';
+import { decodeCheckpoint } from '../../../src/core/inverse/checkpoint.ts';
 import { evaluateInverse, type EvaluationReport } from '../../../src/core/inverse/evaluate.ts';
 import { evaluationHooks } from '../../../src/core/inverse/hooks.ts';
 import { generateDataset, syntheticSurface } from '../../../src/core/surface/synthetic.ts';

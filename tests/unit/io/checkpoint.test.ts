@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, sha256, type InverseCheckpoint } from '../../../src/core/io/checkpoint.ts';
+import { decodeCheckpoint, encodeCheckpoint, type InverseCheckpoint } from '../../../src/core/inverse/checkpoint.ts';
+import { sha256 } from '../../../src/core/io/bundle.ts';
 import { defaultTopology, initialWeights } from '../../../src/core/inverse/model.ts';
 import { computeNormalisation } from '../../../src/core/inverse/normalisation.ts';
 import { predictSurfaces } from '../../../src/core/inverse/predict.ts';
