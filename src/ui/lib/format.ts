@@ -1,0 +1,48 @@
+/**
+ * How numbers read on every page. Maturities as people say them (`7 d`, `3 m`, `1.0 y`, never
+ * `T=0.019178082191780823`), vols in percent, log-moneyness with a sign. One module so that a
+ * chart, a table header and a legend always agree.
+ */
+
+const DAYS_PER_YEAR = 365;
+
+/**
+ * A maturity in years as a person reads it: under 60 days in days, under a year in months,
+ * then years. 0.0192 y → "7 d", 0.25 y → "3 m", 1 y → "1.0 y", 2.5 y → "2.5 y".
+ */
+export function formatMaturity(tYears: number): string {
+  if (!Number.isFinite(tYears)) return '–';
+  const days = tYears * DAYS_PER_YEAR;
+  if (days < 1) return `${(days * 24).toFixed(0)} h`;
+  if (days < 60) return `${Math.round(days)} d`;
+  if (tYears < 1 - 1e-9) {
+    const months = tYears * 12;
+    return `${Number.isInteger(Math.round(months * 10) / 10) ? months.toFixed(0) : months.toFixed(1)} m`;
+  }
+  return `${tYears.toFixed(1)} y`;
+}
+
+/** A decimal vol as percent: 0.5523 → "55.2 %". */
+export function formatVolPct(v: number, digits = 1): string {
+  return Number.isFinite(v) ? `${(100 * v).toFixed(digits)} %` : '–';
+}
+
+/** Log-moneyness with an explicit sign and two decimals: −0.4 → "−0.40", 0 → "0.00", 0.2 → "+0.20". */
+export function formatLogMoneyness(k: number): string {
+  if (!Number.isFinite(k)) return '–';
+  const s = Math.abs(k).toFixed(2);
+  if (Number(s) === 0) return '0.00';
+  return `${k < 0 ? '−' : '+'}${s}`;
+}
+
+/** A count with its noun, singular for one: (1, 'worker') → "1 worker", (3, 'worker') → "3 workers". */
+export function plural(n: number, noun: string, pluralNoun = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : pluralNoun}`;
+}
+
+/** Tick labels that fit: a value with at most `digits` significant digits, no trailing zeros. */
+export function formatTick(v: number, digits = 3): string {
+  if (!Number.isFinite(v)) return '';
+  if (v === 0) return '0';
+  return String(Number(v.toPrecision(digits)));
+}
