@@ -1,0 +1,184 @@
+/**
+ * The seed's market simulator (chapter VI, `simulate_market`), kept as the seed describes it — a
+ * "maquette" to run the pipeline end to end with no exchange — and producing the one MarketData
+ * shape (marketData.ts).
+ *
+ *   btc, shit   GBM per step:  S_{t+1} = S_t·exp[(μ − σ²/2)·dt + σ·√dt·Z]   (dt in STEPS, as the
+ *               seed's `dt = 1.0`; μ and σ are per step: the seed's vol_btc 0.02 is 2 % per bar)
+ *   btc_fut     S·(1 + futNoise·Z)                      (seed: btc_spot·(1 + 0.001·noise))
+ *   funding     N(fundingMean, fundingStd) on every `fundingEvery`-th step, 0 elsewhere
+ *               (the seed draws one every step; MarketData holds the rate PAID on a step, and
+ *               perpetuals pay every 8 h: 8 hourly bars)
+ *   btc_oi      log-normal: exp(N(ln oiLevel, oiLogStd))
+ *   shit_volumes log-normal: exp(N(ln volumeLevel, volumeLogStd)); btc_volumes likewise
+ *   surface     the seed's "décor": iv[t, i, j] = baseIv + 0.2·|k_i| + 0.1·ln(1 + T_j), the same at
+ *               every step — "aucun lien avec la dynamique simulée de S" (the Heston market,
+ *               hestonMarket.ts, is the one whose surface follows the simulated variance).
+ *
+ * Defaults are the seed's SimMarketConfig (n_steps 10 000, dt 1, mu 0, vol_btc 0.02, vol_shit 0.05,
+ * seed 123); where the seed gives no number (price levels, funding, OI, volume scales) the default is
+ * documented on its field. The grid defaults to the bundled inverse checkpoint's (the seed grid).
+ * Every draw comes from Rng.stream(seed, SIM_STREAM.x), one stream per series, so adding a series
+ * never changes the others.
+ */
+import { InputError } from '../errors.ts';
+import { Rng } from '../math/rng.ts';
+import { SEED_GRID, YEAR_MS } from '../surface/types.ts';
+import { checkMarketData, type MarketData } from './marketData.ts';
+
+/** Stream ids: each series draws from its own Rng.stream(seed, id). */
+export const SIM_STREAM = { btc: 1, shit: 2, fut: 3, btcFunding: 4, oi: 5, shitVolumes: 6, shitFunding: 7, btcVolumes: 8, variance: 9, regime: 10 } as const;
+
+export interface SimMarketConfig {
+  /** Rows of the market (seed n_steps). */
+  nSteps: number;
+  /** Step length in the units μ and σ are given in (seed dt = 1.0: per step). */
+  dt: number;
+  /** BTC drift per unit of dt (seed mu_btc). */
+  muBtc: number;
+  /** Shitcoin drift per unit of dt (seed mu_shit). */
+  muShit: number;
+  /** BTC vol per √dt (seed vol_btc: 2 % per step). */
+  volBtc: number;
+  /** Shitcoin vol per √dt (seed vol_shit). */
+  volShit: number;
+  /** Seed of every stream (seed default 123). */
+  seed: number;
+  /** Bar interval in years, for timestamps and dtYears (default hourly, 1/8760). */
+  dtYears: number;
+  /** Close time of row 0, ms UTC (default 2024-01-01T01:00Z). */
+  startMs: number;
+  /** Initial BTC spot (default 40 000). */
+  btcS0: number;
+  /** Initial shitcoin price (default 0.1). */
+  shitS0: number;
+  /** Futures noise: F = S·(1 + futNoise·Z) (seed 0.001). */
+  futNoise: number;
+  /** Funding is paid on every N-th step (default 8: 8-hourly on hourly bars). */
+  fundingEvery: number;
+  /** Mean and std of a funding payment (default 1e-4 and 1e-4: 1 bp ± 1 bp per 8 h). */
+  fundingMean: number;
+  fundingStd: number;
+  /** Open interest level and log-std (default 1e5 BTC, 0.1). */
+  oiLevel: number;
+  oiLogStd: number;
+  /** Volume level and log-std per step (default 1e6, 0.5), for shit_volumes and btc_volumes. */
+  volumeLevel: number;
+  volumeLogStd: number;
+  /** Level of the décor surface (default null: volBtc, as the seed's base_iv = vol_btc). */
+  baseIv: number | null;
+  /** Surface grid (default: the bundled checkpoint's, k = ln(K/F) and T in years). */
+  kGrid: number[];
+  tGrid: number[];
+}
+
+export const DEFAULT_SIM_MARKET_CONFIG: SimMarketConfig = {
+  nSteps: 10_000,
+  dt: 1,
+  muBtc: 0,
+  muShit: 0,
+  volBtc: 0.02,
+  volShit: 0.05,
+  seed: 123,
+  dtYears: 1 / 8760,
+  startMs: Date.UTC(2024, 0, 1, 1),
+  btcS0: 40_000,
+  shitS0: 0.1,
+  futNoise: 0.001,
+  fundingEvery: 8,
+  fundingMean: 1e-4,
+  fundingStd: 1e-4,
+  oiLevel: 1e5,
+  oiLogStd: 0.1,
+  volumeLevel: 1e6,
+  volumeLogStd: 0.5,
+  baseIv: null,
+  kGrid: [...SEED_GRID.kGrid],
+  tGrid: [...SEED_GRID.tGrid],
+};
+
+/** Close times of n bars of dtYears each, the first at startMs. */
+export function barTimes(n: number, startMs: number, dtYears: number): Float64Array {
+  const step = dtYears * YEAR_MS;
+  return Float64Array.from({ length: n }, (_, i) => startMs + Math.round(i * step));
+}
+
+/** GBM path of n rows from s0: ln S_{t+1} − ln S_t = (μ − σ²/2)dt + σ√dt·Z. */
+export function gbmPath(n: number, s0: number, mu: number, vol: number, dt: number, rng: Rng): Float64Array {
+  const out = new Float64Array(n);
+  let s = s0;
+  const drift = (mu - 0.5 * vol * vol) * dt;
+  const diff = vol * Math.sqrt(dt);
+  for (let i = 0; i < n; i++) {
+    out[i] = s;
+    s *= Math.exp(drift + diff * rng.normal());
+  }
+  return out;
+}
+
+/** exp(N(ln level, logStd)) per row. */
+export function logNormalSeries(n: number, level: number, logStd: number, rng: Rng): Float64Array {
+  const mu = Math.log(level);
+  return Float64Array.from({ length: n }, () => Math.exp(mu + logStd * rng.normal()));
+}
+
+/** Funding paid on rows every, 2·every, … (row index ≡ every − 1 mod every), 0 elsewhere. */
+export function fundingSeries(n: number, every: number, mean: number, std: number, rng: Rng): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) if ((i + 1) % every === 0) out[i] = mean + std * rng.normal();
+  return out;
+}
+
+/** S·(1 + noise·Z) per row. */
+export function noisyFutures(spot: Float64Array, noise: number, rng: Rng): Float64Array {
+  return Float64Array.from(spot, (s) => s * (1 + noise * rng.normal()));
+}
+
+/** The seed's décor surface: baseIv + 0.2·|k| + 0.1·ln(1 + T), row-major [nk × nt]. */
+export function decorSurface(baseIv: number, kGrid: readonly number[], tGrid: readonly number[]): Float64Array {
+  const nt = tGrid.length;
+  return Float64Array.from({ length: kGrid.length * nt }, (_, c) => baseIv + 0.2 * Math.abs(kGrid[Math.floor(c / nt)]!) + 0.1 * Math.log(1 + tGrid[c % nt]!));
+}
+
+function validate(c: SimMarketConfig): void {
+  const bad = (field: string, why: string) => {
+    throw new InputError(why, `SimMarketConfig.${field}`);
+  };
+  if (!Number.isInteger(c.nSteps) || c.nSteps < 2) bad('nSteps', `must be an integer ≥ 2, got ${c.nSteps}`);
+  if (!Number.isInteger(c.fundingEvery) || c.fundingEvery < 1) bad('fundingEvery', `must be an integer ≥ 1, got ${c.fundingEvery}`);
+  for (const f of ['dt', 'dtYears', 'btcS0', 'shitS0', 'oiLevel', 'volumeLevel'] as const) if (!(c[f] > 0)) bad(f, `must be > 0, got ${c[f]}`);
+  for (const f of ['volBtc', 'volShit', 'futNoise', 'fundingStd', 'oiLogStd', 'volumeLogStd'] as const) if (!(c[f] >= 0)) bad(f, `must be ≥ 0, got ${c[f]}`);
+}
+
+/** The seed's simulate_market: MarketData with GBM prices and the décor surface. */
+export function simulateMarket(config: Partial<SimMarketConfig> = {}, seed?: number): MarketData {
+  const c: SimMarketConfig = { ...DEFAULT_SIM_MARKET_CONFIG, ...config, ...(seed !== undefined ? { seed } : {}) };
+  validate(c);
+  const n = c.nSteps;
+  const s = (id: number) => Rng.stream(c.seed, id);
+  const btcPrices = gbmPath(n, c.btcS0, c.muBtc, c.volBtc, c.dt, s(SIM_STREAM.btc));
+  const cells = c.kGrid.length * c.tGrid.length;
+  const one = decorSurface(c.baseIv ?? c.volBtc, c.kGrid, c.tGrid);
+  const iv = new Float64Array(n * cells);
+  for (let t = 0; t < n; t++) iv.set(one, t * cells);
+  const m: MarketData = {
+    name: `sim-gbm-seed${c.seed}`,
+    timesMs: barTimes(n, c.startMs, c.dtYears),
+    dtYears: c.dtYears,
+    btcPrices,
+    btcFutPrices: noisyFutures(btcPrices, c.futNoise, s(SIM_STREAM.fut)),
+    btcFunding: fundingSeries(n, c.fundingEvery, c.fundingMean, c.fundingStd, s(SIM_STREAM.btcFunding)),
+    btcOi: logNormalSeries(n, c.oiLevel, c.oiLogStd, s(SIM_STREAM.oi)),
+    kGrid: Float64Array.from(c.kGrid),
+    tGrid: Float64Array.from(c.tGrid),
+    btcIvSurface: iv,
+    btcIvMask: new Uint8Array(n * cells),
+    hasSurface: new Uint8Array(n).fill(1),
+    btcVolumes: logNormalSeries(n, c.volumeLevel, c.volumeLogStd, s(SIM_STREAM.btcVolumes)),
+    shitPrices: gbmPath(n, c.shitS0, c.muShit, c.volShit, c.dt, s(SIM_STREAM.shit)),
+    shitVolumes: logNormalSeries(n, c.volumeLevel, c.volumeLogStd, s(SIM_STREAM.shitVolumes)),
+    shitFunding: fundingSeries(n, c.fundingEvery, c.fundingMean, c.fundingStd, s(SIM_STREAM.shitFunding)),
+  };
+  checkMarketData(m, m.name);
+  return m;
+}
