@@ -8,7 +8,8 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { InputError, LabError } from '../src/core/errors.ts';
 import { CancelledError, throttledProgress, type JobContext } from '../src/core/jobs.ts';
-import { generateDataset, mergeDatasets, splitSamples, type GenerateOptions, type HestonDataset } from '../src/core/surface/synthetic.ts';
+import { generateDataset, mergeDatasets, type GenerateOptions, type HestonDataset } from '../src/core/surface/synthetic.ts';
+import { generationPlan } from '../src/core/surface/generationPlan.ts';
 
 export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
@@ -16,12 +17,11 @@ export function defaultThreads(): number {
 
 export async function generateDatasetThreaded(opts: GenerateOptions, threads: number, ctx: JobContext = {}): Promise<HestonDataset> {
   const n = opts.n;
-  const parts = Math.max(1, Math.min(threads, Math.ceil(n / 256)));
+  const { parts, slices } = generationPlan(n, opts.kind, threads);
   if (parts === 1) return generateDataset(opts, ctx);
   const progress = throttledProgress(ctx, 250);
   const done = new Array<number>(parts).fill(0);
   const workers: Worker[] = [];
-  const slices = splitSamples(n, parts);
   const t0 = Date.now();
   try {
     const results = await Promise.all(

@@ -15,6 +15,7 @@ import { gridProblems, ivRange, maskedCount, parseGridText } from '../../src/cor
 import { SEED_GRID } from '../../src/core/surface/types.ts';
 import { intOption, numberOption, parse, positiveIntOption, readJsonInput, requireOption, type CommandDef } from '../io.ts';
 import { defaultThreads, generateDatasetThreaded } from '../synthThreads.ts';
+import { generationPlan } from '../../src/core/surface/generationPlan.ts';
 
 function readBytes(file: string): Uint8Array {
   try {
@@ -194,7 +195,7 @@ const synth: CommandDef = {
       seed,
       nk: grid.kGrid.length,
       nt: grid.tGrid.length,
-      threads: Math.min(threads, Math.ceil(n / 256)) || 1,
+      threads: generationPlan(n, kind, threads).parts,
       masked_fraction: masked / ds.mask.length,
       seconds,
       surfaces_per_second: n / seconds,
