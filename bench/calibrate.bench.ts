@@ -23,30 +23,33 @@ const surfaces = Array.from({ length: 20 }, () => {
 const strikes = K_GRID.map(Math.exp);
 
 // Warm-up (JIT) on a surface not in the set.
-for (let i = 0; i < 3; i++) calibrate(gridProblem(1, strikes, T_GRID, surfaces[0]!.s.iv, 0, 0, surfaces[0]!.s.mask));
+for (let i = 0; i < 3; i++) await calibrate(gridProblem(1, strikes, T_GRID, surfaces[0]!.s.iv, 0, 0, surfaces[0]!.s.mask));
 
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return { median: (s[9]! + s[10]!) / 2, max: s[s.length - 1]! };
 };
-const clean = surfaces.map(({ truth, s }) => {
+const clean = [];
+for (const { truth, s } of surfaces) {
   const c0 = process.cpuUsage();
-  const r = calibrate(gridProblem(1, strikes, T_GRID, s.iv, 0, 0, s.mask));
+  const r = await calibrate(gridProblem(1, strikes, T_GRID, s.iv, 0, 0, s.mask));
   const c = process.cpuUsage(c0);
-  return { ms: r.ms, cpuMs: (c.user + c.system) / 1000, it: r.iterations, err: Math.max(...PARAM_NAMES.map((n) => Math.abs(r.params[n] / truth[n] - 1))), ok: r.converged };
-});
-const noisy = surfaces.map(({ truth, s, noisy }) => {
-  const p = gridProblem(1, strikes, T_GRID, noisy, 0, 0, s.mask);
-  const r = calibrate(p);
-  const atTruth = calibrate(p, { start: truth, maxIterations: 1, gtol: Infinity });
-  return { ms: r.ms, rmse: r.rmseVol, rmseTruth: atTruth.rmseVol };
-});
+  clean.push({ ms: r.ms, cpuMs: (c.user + c.system) / 1000, it: r.iterations, err: Math.max(...PARAM_NAMES.map((n) => Math.abs(r.params[n] / truth[n] - 1))), ok: r.converged });
+}
+const noisy = [];
+for (const { truth, s, noisy: iv } of surfaces) {
+  const p = gridProblem(1, strikes, T_GRID, iv, 0, 0, s.mask);
+  const r = await calibrate(p);
+  const atTruth = await calibrate(p, { start: truth, maxIterations: 1, gtol: Infinity });
+  noisy.push({ ms: r.ms, rmse: r.rmseVol, rmseTruth: atTruth.rmseVol });
+}
 // The 20 noisy surfaces QuantLib's LM was run on (scripts/fixtures/quantlib_calibration.py; its
 // timings are read from the committed JSON, measured by that script on this machine class).
 const fx = (name: string) => JSON.parse(readFileSync(new URL(`../tests/fixtures/heston/${name}`, import.meta.url), 'utf8'));
 const qlData = fx('noisy_surfaces.json');
 const qlCal = fx('quantlib_calibration.json');
-const qlRuns = qlData.surfaces.map((s: any) => {
+const qlRuns = [];
+for (const s of qlData.surfaces as any[]) {
   const nt = qlData.days.length;
   const problem: CalibrationProblem = {
     spot: qlData.spot,
@@ -54,10 +57,10 @@ const qlRuns = qlData.surfaces.map((s: any) => {
   };
   const q = qlCal.results.find((x: any) => x.id === s.id);
   const c0 = process.cpuUsage();
-  const r = calibrate(problem, { start: s.start });
+  const r = await calibrate(problem, { start: s.start });
   const c = process.cpuUsage(c0);
-  return { ms: r.ms, cpuMs: (c.user + c.system) / 1000, rmse: r.rmseVol, qlDefault: q.default.rmse_vol_accurate_engine, qlAccurate: q.accurate.rmse_vol_accurate_engine };
-});
+  qlRuns.push({ ms: r.ms, cpuMs: (c.user + c.system) / 1000, rmse: r.rmseVol, qlDefault: q.default.rmse_vol_accurate_engine, qlAccurate: q.accurate.rmse_vol_accurate_engine });
+}
 const labQl = stats(qlRuns.map((r: any) => r.ms));
 const ms = stats(clean.map((c) => c.ms));
 const msNoisy = stats(noisy.map((c) => c.ms));

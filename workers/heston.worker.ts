@@ -16,8 +16,8 @@ import type { Surface } from '../src/core/surface/types.ts';
 const jobs = {
   ...backendJobs,
   ivSurface: (a: { params: HestonParams; kGrid: number[]; tGrid: number[] }) => hestonIvSurface(a.params, a.kGrid, a.tGrid),
-  calibrate: (a: { surface: Surface; options?: Omit<CalibrationOptions, 'signal' | 'onProgress' | 'engine'> }, ctx: JobContext) => {
-    const { modelIv: _perSlice, ...res } = calibrateSurface(a.surface, { ...a.options, ...ctx });
+  calibrate: async (a: { surface: Surface; options?: Omit<CalibrationOptions, 'signal' | 'onProgress' | 'engine'> }, ctx: JobContext) => {
+    const { modelIv: _perSlice, ...res } = await calibrateSurface(a.surface, { ...a.options, ...ctx });
     return res;
   },
   parity: (a: { params: HestonParams[]; kGrid: number[]; tGrid: number[] }) => batchParity(a.params, a.kGrid, a.tGrid).then((r) => ({ ...r, backend: tf.getBackend() })),

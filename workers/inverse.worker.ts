@@ -37,9 +37,9 @@ const jobs = {
   },
   predict: (a: { bundle: Uint8Array; surfaces: Surface[]; resample?: boolean }) => runPredictJob(a, hooks),
   checkSurface: (a: { kGrid: number[]; tGrid: number[] }) => checkSurface(a),
-  refine: (a: { surface: Surface; start: HestonParams }) => {
+  refine: (a: { surface: Surface; start: HestonParams }, ctx: JobContext) => {
     if (!hooks.calibrate) throw new Error('the Levenberg–Marquardt calibrator is not available in this build');
-    return hooks.calibrate(a.surface, a.start);
+    return hooks.calibrate(a.surface, a.start, ctx);
   },
   listCheckpoints: () => checkpoints.list(),
   addCheckpoint: (a: { bytes: Uint8Array; origin: string; fileName?: string }) => checkpoints.add(a.bytes, a.origin, a.fileName),

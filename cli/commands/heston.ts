@@ -200,7 +200,7 @@ export function calibrationJson(res: CalibrationResult): Json {
   };
 }
 
-export function calibrateFromJson(x: unknown, where: string, options: CalibrationOptions): Json {
+export async function calibrateFromJson(x: unknown, where: string, options: CalibrationOptions): Promise<Json> {
   const o = obj(x, where);
   const g = readGrid(o, where);
   const nk = g.strikes.length;
@@ -213,7 +213,7 @@ export function calibrateFromJson(x: unknown, where: string, options: Calibratio
   if (usable < 5) throw new InputError(`"iv" has ${usable} usable quotes; calibration needs at least 5 (null = missing)`, where);
   const start = o.start === undefined ? undefined : readParams(o.start, `${where}: start`);
   const problem = gridProblem(g.spot, g.strikes, g.maturities, iv, g.r, g.q);
-  return calibrationJson(calibrate(problem, { ...options, start: start ?? options.start }));
+  return calibrationJson(await calibrate(problem, { ...options, start: start ?? options.start }));
 }
 
 export const calibrateCommand: CommandDef = {
@@ -230,7 +230,7 @@ export const calibrateCommand: CommandDef = {
     if (values.surface !== undefined) {
       // A surface file (.npz / .csv, any layout surface inspect reads) instead of a JSON grid.
       const { surface, warnings } = readSurfaceFile(values.surface);
-      return { ...calibrationJson(calibrateSurface(surface, options)), surface: values.surface, ...(warnings.length ? { warnings } : {}) };
+      return { ...calibrationJson(await calibrateSurface(surface, options)), surface: values.surface, ...(warnings.length ? { warnings } : {}) };
     }
     const where = values.in ?? 'stdin';
     return calibrateFromJson(readJsonInput(values.in), where, options);

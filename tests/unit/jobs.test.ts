@@ -2,11 +2,12 @@
  * The worker plumbing (workers/expose.ts ↔ src/ui/lib/jobClient.ts) driven through a real
  * MessageChannel in Node: the same comlink messages, transfers and proxies a Worker carries.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { exposeJobs } from '../../workers/expose.ts';
 import { jobClient } from '../../src/ui/lib/jobClient.ts';
 import { probeCount, probeFailure } from '../../src/core/backend/probes.ts';
-import { CancelledError, throttledProgress, throwIfAborted, type Progress } from '../../src/core/jobs.ts';
+import { CancelledError, cancellationPoint, throttledProgress, throwIfAborted, withEta, type Progress } from '../../src/core/jobs.ts';
+import { generateDataset } from '../../src/core/surface/synthetic.ts';
 import { InputError } from '../../src/core/errors.ts';
 
 const table = {
@@ -102,4 +103,56 @@ describe('jobs helpers', () => {
     for (let i = 1; i <= 100; i++) report({ done: i, total: 100 });
     expect(seen).toEqual([1, 100]);
   });
+
+  it('cancellationPoint lets a timer-sent abort into a busy loop and throws CancelledError', async () => {
+    const c = new AbortController();
+    const tick = cancellationPoint(c.signal, 5);
+    setTimeout(() => c.abort(), 5);
+    let n = 0;
+    const spin = async () => {
+      for (;;) {
+        const until = performance.now() + 0.5;
+        while (performance.now() < until); // 0.5 ms of synchronous work per iteration
+        n++;
+        await tick();
+      }
+    };
+    await expect(spin()).rejects.toThrow(CancelledError);
+    // Without the real yield the timer could never fire and the loop would never end; with it the
+    // abort lands at the first yield after 5 ms: some iterations, far from unbounded.
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(2000);
+  });
+
+  it('withEta adds the time left at the rate measured since the first report', () => {
+    const seen: Progress[] = [];
+    let now = 1000;
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => now);
+    try {
+      const ctx = withEta({ onProgress: (p) => seen.push(p) });
+      ctx.onProgress!({ done: 10, total: 110 }); // a resumed run: the first report is already at 10
+      now += 2000;
+      ctx.onProgress!({ done: 30, total: 110 }); // 20 units in 2 s → 10/s; 80 left → 8 s
+      ctx.onProgress!({ done: 5 }); // no total: no estimate
+    } finally {
+      spy.mockRestore();
+    }
+    expect(seen[0]!.etaMs).toBeUndefined();
+    expect(seen[1]!.etaMs).toBeCloseTo(8000, 6);
+    expect(seen[2]!.etaMs).toBeUndefined();
+  });
 });
+
+describe('long core jobs stop on a Cancel sent mid-run (issue 14)', () => {
+  it('synthetic generation', async () => {
+    // 20 000 true-Heston surfaces take ~6 s on one core; the abort comes 5 ms in.
+    const c = new AbortController();
+    let done = 0;
+    setTimeout(() => c.abort(), 5);
+    await expect(generateDataset({ kind: 'heston', n: 20_000, seed: 1 }, { signal: c.signal, onProgress: (p) => (done = p.done) })).rejects.toThrow(CancelledError);
+    // A cancellation point every 16 samples with a real yield every 10 ms: the abort lands within
+    // a few hundred surfaces whatever the machine's load, far from the 20 000 a run that ignores it makes.
+    expect(done).toBeLessThan(5_000);
+  });
+});
+

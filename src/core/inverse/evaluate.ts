@@ -30,8 +30,8 @@ export interface CalibrationOutcome {
 export interface EvaluateHooks {
   /** Float64 Heston IV surface at p on the grid (NaN or mask 1 where there is no information). */
   hestonSurface?: (p: HestonParams, kGrid: number[], tGrid: number[]) => { iv: ArrayLike<number>; mask?: ArrayLike<number> };
-  /** LM calibration of `surface`, from `start` when given, from the calibrator's default otherwise. */
-  calibrate?: (surface: Surface, start?: HestonParams) => CalibrationOutcome;
+  /** LM calibration of `surface`, from `start` when given, from the calibrator's default otherwise (cancellable through ctx.signal). */
+  calibrate?: (surface: Surface, start?: HestonParams, ctx?: JobContext) => Promise<CalibrationOutcome>;
 }
 
 export interface EvaluateOptions {
@@ -165,8 +165,8 @@ export async function evaluateInverse(ck: InverseCheckpoint, ds: LabelledSurface
       throwIfAborted(ctx.signal);
       const s = dataSurface(i);
       const start = paramsFromArray(predicted, i * 5);
-      const d = hooks.calibrate(s, undefined);
-      const w = hooks.calibrate(s, start);
+      const d = await hooks.calibrate(s, undefined, ctx);
+      const w = await hooks.calibrate(s, start, ctx);
       itD.push(d.iterations);
       itW.push(w.iterations);
       msD.push(d.ms);

@@ -20,8 +20,8 @@ export const WARM_START_DAMPING = 1e-6;
 export function evaluationHooks(): EvaluateHooks {
   return {
     hestonSurface: (p, kGrid, tGrid) => hestonIvSurface(p, kGrid, tGrid),
-    calibrate: (surface, start) => {
-      const r = calibrateSurface(surface, start ? { start, resTol: LM_RES_TOL, initialDamping: WARM_START_DAMPING } : { resTol: LM_RES_TOL });
+    calibrate: async (surface, start, ctx) => {
+      const r = await calibrateSurface(surface, start ? { start, resTol: LM_RES_TOL, initialDamping: WARM_START_DAMPING, signal: ctx?.signal } : { resTol: LM_RES_TOL, signal: ctx?.signal });
       return { params: r.params, rmseVol: r.rmseVol, iterations: r.iterations, ms: r.ms, converged: r.converged };
     },
   };

@@ -33,16 +33,17 @@ function problem(s: (typeof data.surfaces)[number]): CalibrationProblem {
 }
 
 describe('LM calibration vs QuantLib LM on the same noisy surfaces (0.5 vol-point noise)', () => {
-  it('fits each of the 20 surfaces at least as well as QuantLib (IV RMSE, vol points)', () => {
+  it('fits each of the 20 surfaces at least as well as QuantLib (IV RMSE, vol points)', async () => {
     expect(ql.results.length).toBe(20);
     for (const s of data.surfaces) {
       const p = problem(s);
       const q = ql.results.find((x) => x.id === s.id)!;
-      const lab = calibrate(p, { start: s.start });
+      const lab = await calibrate(p, { start: s.start });
       expect(lab.converged, `surface ${s.id}: ${lab.reason}`).toBe(true);
       // The lab's RMSE at QuantLib's parameters, priced by the lab's 1e-9·S0 pricer: the same
       // objective both optimisers minimise, free of QuantLib's own pricing error.
-      const atQl = (['default', 'accurate'] as const).map((e) => calibrate(p, { start: q[e].params, maxIterations: 1, gtol: Infinity }).rmseVol);
+      const atQl: number[] = [];
+      for (const e of ['default', 'accurate'] as const) atQl.push((await calibrate(p, { start: q[e].params, maxIterations: 1, gtol: Infinity })).rmseVol);
       const best = Math.min(...atQl);
       // Both sides see the same problem: at QuantLib's parameters the lab's RMSE equals QuantLib's
       // accurately priced RMSE (maturities, strikes, rates and mask all agree).

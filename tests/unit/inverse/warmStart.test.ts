@@ -26,10 +26,10 @@ function surfaces(n: number, seed: number): { truth: HestonParams; surface: Surf
 describe('LM options for warm starts', () => {
   const cases = surfaces(4, 424242);
 
-  it('resTol stops at the rounding floor with the same optimum (to 1e-5) and never more iterations', () => {
+  it('resTol stops at the rounding floor with the same optimum (to 1e-5) and never more iterations', async () => {
     for (const { truth, surface } of cases) {
-      const tight = calibrateSurface(surface);
-      const floor = calibrateSurface(surface, { resTol: LM_RES_TOL });
+      const tight = await calibrateSurface(surface);
+      const floor = await calibrateSurface(surface, { resTol: LM_RES_TOL });
       expect(tight.reason).not.toMatch(/resTol/);
       expect(floor.converged).toBe(true);
       expect(floor.iterations).toBeLessThanOrEqual(tight.iterations);
@@ -41,11 +41,11 @@ describe('LM options for warm starts', () => {
     }
   });
 
-  it('from a start 5% off the truth, the small initial damping reaches the same optimum in fewer iterations than the default start', () => {
+  it('from a start 5% off the truth, the small initial damping reaches the same optimum in fewer iterations than the default start', async () => {
     for (const { truth, surface } of cases) {
       const start = paramsFromArray(PARAM_NAMES.map((p, j) => (p === 'rho' ? truth.rho * 0.95 : truth[p] * (j % 2 ? 1.05 : 0.95))));
-      const cold = calibrateSurface(surface, { resTol: LM_RES_TOL });
-      const warm = calibrateSurface(surface, { start, resTol: LM_RES_TOL, initialDamping: WARM_START_DAMPING });
+      const cold = await calibrateSurface(surface, { resTol: LM_RES_TOL });
+      const warm = await calibrateSurface(surface, { start, resTol: LM_RES_TOL, initialDamping: WARM_START_DAMPING });
       expect(warm.converged).toBe(true);
       expect(maxRel(warm.params, cold.params)).toBeLessThan(1e-5);
       expect(warm.iterations).toBeLessThan(cold.iterations);
