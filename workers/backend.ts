@@ -4,7 +4,7 @@
  * are exclusive() (src/core/backend/lock.ts): a backend switch never interleaves with another one.
  */
 import { backendInfo, BACKEND_ORDER, initBackend, pickBestBackend, type BackendName } from '../src/core/backend/backends.ts';
-import { useBundledWasm } from '../src/core/backend/wasmUrls.vite.ts';
+import { useBundledWasm } from './wasmUrls.vite.ts';
 import { exclusive } from '../src/core/backend/lock.ts';
 
 useBundledWasm();

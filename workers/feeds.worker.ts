@@ -1,12 +1,12 @@
 /**
  * The Data page's worker: REST fetches, parsing, snapshot building and storage run here, off the
  * page's thread, and so does the snapshot scheduler (it lives as long as the page keeps this
- * worker). Thin adapter over core/feeds/dataDesk over IndexedDB.
+ * worker). Thin adapter over core/app/dataDesk over IndexedDB.
  */
 import { exposeJobs } from './expose.ts';
 import type { JobContext } from '../src/core/jobs.ts';
 import { IdbStore } from '../src/core/store/idb.ts';
-import { DataDesk, outcome, type MarketDataArgs, type SeriesArgs, type SnapshotArgs } from '../src/core/feeds/dataDesk.ts';
+import { DataDesk, outcome, type MarketDataArgs, type SeriesArgs, type SnapshotArgs } from '../src/core/app/dataDesk.ts';
 
 let instance: DataDesk | undefined;
 const desk = () => (instance ??= new DataDesk(new IdbStore()));

@@ -8,7 +8,7 @@ import type { JobContext } from '../src/core/jobs.ts';
 import { compareSurfaces, parseSurfaceBytes, surfaceToCsv, surfaceToNpz } from '../src/core/surface/files.ts';
 import { datasetToNpz, generateDataset, mergeDatasets, namedSyntheticSurface, type GenerateOptions, type HestonDataset, type SynthKind } from '../src/core/surface/synthetic.ts';
 import { atmTermStructure } from '../src/core/surface/resample.ts';
-import type { CsvReadOptions } from '../src/core/io/csv.ts';
+import type { CsvReadOptions } from '../src/core/surface/csv.ts';
 import type { Surface } from '../src/core/surface/types.ts';
 
 const jobs = {

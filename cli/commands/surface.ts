@@ -5,7 +5,7 @@
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { InputError } from '../../src/core/errors.ts';
-import type { CsvReadOptions, IvUnit } from '../../src/core/io/csv.ts';
+import type { CsvReadOptions, IvUnit } from '../../src/core/surface/csv.ts';
 import { readNpz } from '../../src/core/io/npz.ts';
 import { SEED_PRIOR, type HestonPrior } from '../../src/core/heston/params.ts';
 import { parseSurfaceBytes, surfaceToCsv, surfaceToNpz, type ParsedSurfaceFile } from '../../src/core/surface/files.ts';

@@ -66,7 +66,7 @@ let wasmPaths: Record<string, string> | string | undefined;
 
 /**
  * Where the wasm backend fetches its .wasm binaries. A Vite build passes the hashed asset URLs
- * (src/core/backend/wasmUrls.vite.ts); Node needs nothing because the package finds the files
+ * (workers/wasmUrls.vite.ts); Node needs nothing because the package finds the files
  * next to itself. Must be called before the first initBackend('wasm').
  */
 export function configureWasmPaths(paths: Record<string, string> | string): void {

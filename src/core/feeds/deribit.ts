@@ -8,7 +8,7 @@
 import { CancelledError, type JobContext } from '../jobs.ts';
 import { Rng } from '../math/rng.ts';
 import { buildUrl, FeedError, getRaw, optNum, parseJsonBody, systemClock, type Clock, type FetchLike } from './http.ts';
-import { parseInstrumentName, type Instrument } from './instruments.ts';
+import { parseInstrumentName, type Instrument } from '../io/instruments.ts';
 import { backoffDelay, CreditPool, DEFAULT_BACKOFF, DERIBIT_CREDITS, type BackoffConfig, type CreditConfig } from './rateLimit.ts';
 
 export const DERIBIT_BASE_URL = 'https://www.deribit.com/api/v2';

@@ -5,7 +5,7 @@
  * against k = ln(K/F), the lab's convention; where no ticker has given that expiry's forward yet,
  * the index stands in and the smile says so.
  */
-import { parseInstrumentName, type Instrument } from './instruments.ts';
+import { parseInstrumentName, type Instrument } from '../io/instruments.ts';
 import type { MarkPriceRow } from './deribitStream.ts';
 
 export interface SmilePoint {

@@ -6,17 +6,17 @@
  * optional: mask [nk, nt] bool (True = no information), forward [nt], source and name 0-d strings.
  * On read, a timestamp below 1e11 is taken as seconds and anything larger as milliseconds, so
  * files from tools that write milliseconds load too.
- * The CSV form (grid layout) lives in ../io/csv.ts and is re-exported here.
+ * The CSV forms live in ./csv.ts (the grid layout's writer and reader are re-exported here).
  */
 import { InputError } from '../errors.ts';
-import { readSurfaceCsv, type CsvReadOptions } from '../io/csv.ts';
+import { readSurfaceCsv, type CsvReadOptions } from './csv.ts';
 import { readNpz, writeNpz } from '../io/npz.ts';
 import { scalarF64, scalarString, toNumbers, toStrings, type NdArray } from '../io/npy.ts';
 import { resampleSurface } from './resample.ts';
 import type { Surface } from './types.ts';
 import { validateSurface } from './validate.ts';
 
-export { surfaceToCsv, surfaceFromCsv } from '../io/csv.ts';
+export { surfaceToCsv, surfaceFromCsv } from './csv.ts';
 
 /** Timestamps below this are seconds since the epoch (1e11 s is the year 5138; 1e11 ms is 1973). */
 export const SECONDS_THRESHOLD = 1e11;

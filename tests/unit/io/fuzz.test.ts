@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Rng } from '../../../src/core/math/rng.ts';
 import { readNpy, writeNpy } from '../../../src/core/io/npy.ts';
 import { readNpz } from '../../../src/core/io/npz.ts';
-import { readSurfaceCsv, surfaceToCsv } from '../../../src/core/io/csv.ts';
+import { readSurfaceCsv, surfaceToCsv } from '../../../src/core/surface/csv.ts';
 import { surfaceFromNpz, surfaceToNpz } from '../../../src/core/surface/files.ts';
 import { surfaceProblems } from '../../../src/core/surface/validate.ts';
 import { InputError } from '../../../src/core/errors.ts';

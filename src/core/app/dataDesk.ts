@@ -13,12 +13,12 @@ import { namespaced, type Store } from '../store/store.ts';
 import { SurfaceLibrary, type LibraryEntry } from '../surface/library.ts';
 import { surfaceFromNpz, surfaceToNpz } from '../surface/files.ts';
 import type { Surface } from '../surface/types.ts';
-import { BinanceClient } from './binance.ts';
-import { DeribitClient } from './deribit.ts';
-import { FeedError, systemClock, type Clock, type FetchLike } from './http.ts';
-import { SnapshotScheduler, type SchedulerState, type Timers } from './scheduler.ts';
-import { loadBinanceData, seriesFromCsv, type SeriesTable } from './series.ts';
-import { takeDeribitSnapshot, type SnapshotOptions } from './snapshot.ts';
+import { BinanceClient } from '../feeds/binance.ts';
+import { DeribitClient } from '../feeds/deribit.ts';
+import { FeedError, systemClock, type Clock, type FetchLike } from '../feeds/http.ts';
+import { SnapshotScheduler, type SchedulerState, type Timers } from '../feeds/scheduler.ts';
+import { loadBinanceData, seriesFromCsv, type SeriesTable } from '../feeds/series.ts';
+import { takeDeribitSnapshot, type SnapshotOptions } from '../feeds/snapshot.ts';
 import { buildRealMarketData, saveRealMarketData } from '../market/realMarketData.ts';
 
 /** Shared with the Surfaces page: one library whichever page adds to it. */

@@ -36,8 +36,9 @@ export function parseExpiryCode(code: string, where = code): number {
 }
 
 function parseStrike(s: string, where: string): number {
-  if (!/^\d+(d\d+)?$/.test(s)) throw new InputError(`strike "${s}" is not a number (decimals are written with "d", as 0d625)`, where);
-  return Number(s.replace('d', '.'));
+  // "d" (or "D" once a spreadsheet upper-cased the name) is the decimal point.
+  if (!/^\d+([dD]\d+)?$/.test(s)) throw new InputError(`strike "${s}" is not a number (decimals are written with "d", as 0d625)`, where);
+  return Number(s.replace(/d/i, '.'));
 }
 
 export function parseInstrumentName(name: string): Instrument {
@@ -59,4 +60,19 @@ export function parseInstrumentName(name: string): Instrument {
     return { ...common, kind: 'option', expiry: parseExpiryCode(parts[1]!, name), strike: parseStrike(parts[2]!, name), isCall: side === 'C' };
   }
   throw new InputError(`"${name}" is not a Deribit instrument name (like BTC-27DEC24-60000-C)`, 'instrument_name');
+}
+
+/**
+ * The option an instrument name denotes, or undefined when the text is not an option name (a
+ * future, a perpetual, a misspelt or impossible date like 30FEB24, or any other text). For
+ * readers that meet names among other cells (CSV exports); case-insensitive, since spreadsheets
+ * lower-case text.
+ */
+export function optionFromName(text: string): (Instrument & { kind: 'option'; expiry: number; strike: number; isCall: boolean }) | undefined {
+  try {
+    const inst = parseInstrumentName(text.trim().toUpperCase());
+    return inst.kind === 'option' && inst.strike! > 0 ? (inst as Instrument & { kind: 'option'; expiry: number; strike: number; isCall: boolean }) : undefined;
+  } catch {
+    return undefined;
+  }
 }

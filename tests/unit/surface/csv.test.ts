@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readSurfaceCsv, surfaceToCsv, surfaceFromCsv, quotesFromCsv, parseDeribitInstrument, parseTimeMs } from '../../../src/core/io/csv.ts';
+import { readSurfaceCsv, surfaceToCsv, surfaceFromCsv, quotesFromCsv } from '../../../src/core/surface/csv.ts';
+import { parseTimeMs } from '../../../src/core/io/csv.ts';
+import { optionFromName } from '../../../src/core/io/instruments.ts';
 import type { Surface } from '../../../src/core/surface/types.ts';
 import { InputError } from '../../../src/core/errors.ts';
 
@@ -105,13 +107,14 @@ describe('Deribit book summary and Tardis options_chain', () => {
     return lines.join('\n');
   }
   it('parses instrument names (Deribit expiries at 08:00 UTC)', () => {
-    expect(parseDeribitInstrument('BTC-29DEC23-40000-C')).toEqual({ currency: 'BTC', expiryMs: Date.UTC(2023, 11, 29, 8), strike: 40000, isCall: true });
-    expect(parseDeribitInstrument('XRP_USDC-1MAR24-0d625-P')?.strike).toBe(0.625);
-    expect(parseDeribitInstrument('BTC-PERPETUAL')).toBeUndefined();
+    expect(optionFromName('BTC-29DEC23-40000-C')).toMatchObject({ base: 'BTC', expiry: Date.UTC(2023, 11, 29, 8), strike: 40000, isCall: true });
+    expect(optionFromName('btc-29dec23-40000-c')?.strike).toBe(40000);
+    expect(optionFromName('XRP_USDC-1MAR24-0d625-P')?.strike).toBe(0.625);
+    expect(optionFromName('BTC-PERPETUAL')).toBeUndefined();
   });
   it('refuses an expiry day the month does not have instead of rolling into the next month', () => {
     // 30FEB24 once read as 2024-03-01 08:00: a day's error in T on the shortest expiry.
-    expect(parseDeribitInstrument('BTC-30FEB24-40000-C')).toBeUndefined();
+    expect(optionFromName('BTC-30FEB24-40000-C')).toBeUndefined();
     expect(() => parseTimeMs('30FEB24', 'f.csv: row 2')).toThrow(InputError);
     expect(parseTimeMs('29feb24', 'x')).toBe(Date.UTC(2024, 1, 29, 8));
   });

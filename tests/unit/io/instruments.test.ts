@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseExpiryCode, parseInstrumentName } from '../../../src/core/feeds/instruments.ts';
+import { parseExpiryCode, parseInstrumentName } from '../../../src/core/io/instruments.ts';
 import { InputError } from '../../../src/core/errors.ts';
 
 describe('parseInstrumentName', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DataDesk, MARKET_NAMESPACE, outcome } from '../../../src/core/feeds/dataDesk.ts';
+import { DataDesk, MARKET_NAMESPACE, outcome } from '../../../src/core/app/dataDesk.ts';
 import { FeedError } from '../../../src/core/feeds/http.ts';
 import type { SeriesTable } from '../../../src/core/feeds/series.ts';
 import { loadRealMarketData } from '../../../src/core/market/realMarketData.ts';
@@ -10,7 +10,7 @@ import { InputError } from '../../../src/core/errors.ts';
 import { fixture } from '../../support/replayServer.ts';
 import { useReplayServer } from '../../support/feeds.ts';
 import { FakeClock, FakeTimers } from '../../support/fakeClock.ts';
-import { BOOK_TIME, syntheticBook } from './book.ts';
+import { BOOK_TIME, syntheticBook } from '../feeds/book.ts';
 
 const srv = useReplayServer();
 const MIN = 60_000;
