@@ -1,0 +1,554 @@
+/**
+ * trainPpo — the seed's PPO training loop (VII, V.5–V.8), laid out like CleanRL's
+ * ppo_continuous_action.py so it reads top to bottom in the order it runs:
+ *
+ *   for each iteration:  anneal lr → rollout (N envs × rolloutLen/N steps, batched CPU policy) →
+ *   bootstrap V(s_T) → GAE (truncations bootstrap from their final observation) → flatten →
+ *   `epochs` × shuffled minibatches: clipped surrogate + (clipped) value loss − entropy bonus,
+ *   per-minibatch advantage normalisation, GLOBAL grad-norm clip, Adam → diagnostics.
+ *
+ * Diagnostics per iteration are CleanRL's: policy loss, value loss, entropy, approx KL
+ * ((ratio − 1) − log ratio, Schulman's low-variance estimator) and the old −log ratio, clip
+ * fraction, explained variance, learning rate, steps/s, plus mean episode return and equity.
+ * Losses and KL are those of the LAST minibatch of the update (as CleanRL logs them); clip
+ * fraction is averaged over every minibatch.
+ *
+ * tfjs has no global-norm clipping (tf.train optimisers clip per value at most) and its Adam keeps
+ * its moments out of reach of a checkpoint, so ClippedAdam below does both over one flat vector of
+ * every parameter — PyTorch's clip_grad_norm_ (coef = max/(‖g‖ + 1e-6), capped at 1) then
+ * torch.optim.Adam's update, in ~25 kernels per step instead of ~10 per variable.
+ *
+ * Determinism: the weights from Rng.stream(seed, AGENT_STREAM.init…), the exploration noise of
+ * iteration k from Rng.stream(seed, AGENT_STREAM.noise + k), its minibatch order from
+ * Rng.stream(seed, PPO_STREAM.shuffle + k), the environments from their own seed: same seed →
+ * same run. Resume restores weights, Adam moments, iteration, history and the environments' state
+ * where the env can serialise it (VecEnvLike.getState); otherwise the envs restart their episodes.
+ *
+ * Cancel / pause: the loop yields to the event loop whenever ~20 ms have passed (an abort lands
+ * within one minibatch or one rollout chunk, ≪ 50 ms) and waits at the PauseGate between
+ * minibatches.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { throttledProgress, throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
+import { Rng } from '../math/rng.ts';
+import type { PauseGate } from '../inverse/pauseGate.ts';
+import type { Store } from '../store/store.ts';
+import { computeGae } from './gae.ts';
+import { AGENT_STREAM, PPOAgent } from './ppoAgent.ts';
+import { resolvePpoConfig, type PPOConfig } from './ppoConfig.ts';
+
+export const PPO_STREAM = { shuffle: 0x5100 } as const;
+
+/** What the trainer needs of an environment (VecTradingEnv satisfies it). */
+export interface VecEnvLike {
+  readonly numEnvs: number;
+  readonly obsDim: number;
+  reset(): Float32Array;
+  step(actions: Float32Array): {
+    obs: Float32Array;
+    rewards: ArrayLike<number>;
+    terminated: ArrayLike<number>;
+    truncated: ArrayLike<number>;
+    finalObs: (Float32Array | null)[];
+    infos?: { equity?: number }[];
+    episodes: { envIndex: number; return: number; length: number; finalEquity: number }[];
+  };
+  /** Optional: the environments' full state (positions, windows, statistics) for an exact resume. */
+  getState?(): unknown;
+  /** Optional: restore getState's value; returns the current observations. */
+  setState?(s: unknown): Float32Array;
+}
+
+/** Where metrics go besides the UI (an ActiveRun of src/core/tracking satisfies it). */
+export interface MetricsSink {
+  logMetrics(step: number, metrics: Record<string, number>, timestampMs?: number): void;
+}
+
+export interface IterationDiagnostics {
+  iteration: number;
+  iterations: number;
+  globalStep: number;
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  approxKl: number;
+  oldApproxKl: number;
+  clipFrac: number;
+  /** 1 − Var(returns − values)/Var(returns) over the rollout; null when the returns do not vary. */
+  explainedVariance: number | null;
+  lr: number;
+  /** Global gradient norm of the last minibatch, before clipping. */
+  gradNorm: number;
+  /** Epochs actually run (fewer when targetKl stopped the update). */
+  epochsRun: number;
+  /** Environment steps per second over this iteration (rollout + update). */
+  stepsPerSec: number;
+  /** Rollout alone. */
+  rolloutStepsPerSec: number;
+  /** Episodes that ended in this rollout, their mean (unscaled) return and final equity (null if none). */
+  episodes: number;
+  meanEpisodeReturn: number | null;
+  meanEpisodeEquity: number | null;
+  /** Mean equity across the environments at the end of the rollout (null if the env reports none). */
+  meanEquity: number | null;
+  seconds: number;
+}
+
+export interface AdamState {
+  step: number;
+  m: Float32Array;
+  v: Float32Array;
+}
+
+/** A resumable training state (structured-clone friendly: typed arrays and plain objects). */
+export interface PpoResumeState {
+  version: 1;
+  config: PPOConfig;
+  obsDim: number;
+  /** Iterations completed. */
+  iteration: number;
+  globalStep: number;
+  params: Record<string, Float32Array>;
+  adam: AdamState;
+  history: IterationDiagnostics[];
+  /** The environments' state when they can serialise it (VecEnvLike.getState). */
+  envState?: unknown;
+  savedAt: string;
+}
+
+export interface TrainPpoOptions {
+  gate?: PauseGate;
+  /** Periodic resumable states go here (the browser's IndexedDB Store, the CLI's files). */
+  store?: Store;
+  /** Store key of the latest state (default "rl/run/latest"). */
+  stateKey?: string;
+  /** Write a state every N iterations (default 10; 0 = never; the last iteration always writes). */
+  checkpointEvery?: number;
+  /** Continue from this state (same config and observation size). */
+  resume?: PpoResumeState;
+  /** Called after every iteration (live charts, tracking). */
+  onIteration?: (d: IterationDiagnostics) => void | Promise<void>;
+  /** Called with every resumable state written (e.g. to save an agent bundle beside it). */
+  onCheckpoint?: (s: PpoResumeState, agent: PPOAgent) => void | Promise<void>;
+  /** Metrics of every iteration, logged at the global step. */
+  run?: MetricsSink;
+}
+
+export interface TrainPpoResult {
+  agent: PPOAgent;
+  config: PPOConfig;
+  history: IterationDiagnostics[];
+  state: PpoResumeState;
+  seconds: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The loss (CleanRL lines "Policy loss", "Value loss", "entropy_loss"), on tensors.
+
+export interface LossInputs {
+  newLogProb: tf.Tensor1D;
+  oldLogProb: tf.Tensor1D;
+  /** Advantages as the loss should see them (already normalised when normAdv). */
+  advantages: tf.Tensor1D;
+  newValue: tf.Tensor1D;
+  oldValue: tf.Tensor1D;
+  returns: tf.Tensor1D;
+  /** Mean entropy of the policy over the minibatch (a scalar). */
+  entropy: tf.Scalar;
+}
+
+export interface LossTerms {
+  loss: tf.Scalar;
+  policyLoss: tf.Scalar;
+  valueLoss: tf.Scalar;
+  entropy: tf.Scalar;
+  approxKl: tf.Scalar;
+  oldApproxKl: tf.Scalar;
+  clipFrac: tf.Scalar;
+}
+
+/**
+ * L = mean(max(−A·ρ, −A·clip(ρ, 1 ± ε))) + vfCoef·½·mean(max((V − R)², (V_clip − R)²)) − entCoef·H,
+ * ρ = exp(log π_new − log π_old), V_clip = V_old + clip(V − V_old, ±ε) (or plain ½·MSE without
+ * clipVloss). The KL and clip-fraction diagnostics are not part of `loss`.
+ */
+export function ppoLossTerms(x: LossInputs, cfg: Pick<PPOConfig, 'clipRatio' | 'clipVloss' | 'entCoef' | 'vfCoef'>): LossTerms {
+  const eps = cfg.clipRatio;
+  const logRatio = tf.sub(x.newLogProb, x.oldLogProb);
+  const ratio = tf.exp(logRatio);
+  const negAdv = tf.neg(x.advantages);
+  const policyLoss = tf.mean(tf.maximum(tf.mul(negAdv, ratio), tf.mul(negAdv, tf.clipByValue(ratio, 1 - eps, 1 + eps)))) as tf.Scalar;
+  const unclipped = tf.square(tf.sub(x.newValue, x.returns));
+  let valueLoss: tf.Scalar;
+  if (cfg.clipVloss) {
+    const vClipped = tf.add(x.oldValue, tf.clipByValue(tf.sub(x.newValue, x.oldValue), -eps, eps));
+    valueLoss = tf.mul(0.5, tf.mean(tf.maximum(unclipped, tf.square(tf.sub(vClipped, x.returns))))) as tf.Scalar;
+  } else {
+    valueLoss = tf.mul(0.5, tf.mean(unclipped)) as tf.Scalar;
+  }
+  const loss = tf.add(tf.sub(policyLoss, tf.mul(cfg.entCoef, x.entropy)), tf.mul(cfg.vfCoef, valueLoss)) as tf.Scalar;
+  // Diagnostics only: not part of `loss`, so no gradient flows through them.
+  const lr = logRatio;
+  const r = ratio;
+  return {
+    loss,
+    policyLoss,
+    valueLoss,
+    entropy: x.entropy,
+    approxKl: tf.mean(tf.sub(tf.sub(r, 1), lr)) as tf.Scalar,
+    oldApproxKl: tf.mean(tf.neg(lr)) as tf.Scalar,
+    clipFrac: tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(r, 1)), eps), 'float32')) as tf.Scalar,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adam with global grad-norm clipping over one flat parameter vector.
+
+export class ClippedAdam {
+  step = 0;
+  private readonly sizes: number[];
+  private readonly total: number;
+  private readonly m: tf.Variable;
+  private readonly v: tf.Variable;
+
+  constructor(
+    private readonly vars: tf.Variable[],
+    private readonly cfg: { beta1?: number; beta2?: number; eps: number; maxGradNorm: number },
+  ) {
+    this.sizes = vars.map((v) => v.size);
+    this.total = this.sizes.reduce((a, b) => a + b, 0);
+    this.m = tf.variable(tf.zeros([this.total]), false);
+    this.v = tf.variable(tf.zeros([this.total]), false);
+  }
+
+  /**
+   * Clip the gradients to a global L2 norm of maxGradNorm (0 = no clip) and take one Adam step at
+   * `lr`. Returns the norm before clipping as a kept scalar tensor (the caller disposes it), so
+   * no readback is forced here.
+   */
+  apply(grads: tf.NamedTensorMap, lr: number): tf.Scalar {
+    this.step++;
+    const b1 = this.cfg.beta1 ?? 0.9;
+    const b2 = this.cfg.beta2 ?? 0.999;
+    const bc1 = 1 - b1 ** this.step;
+    const bc2 = 1 - b2 ** this.step;
+    return tf.tidy(() => {
+      const g0 = tf.concat(this.vars.map((w) => (grads[w.name] ?? tf.zerosLike(w)).reshape([-1])));
+      const norm = tf.sqrt(tf.sum(tf.square(g0))) as tf.Scalar;
+      const g = this.cfg.maxGradNorm > 0 ? tf.mul(g0, tf.minimum(tf.div(this.cfg.maxGradNorm, tf.add(norm, 1e-6)), 1)) : g0;
+      const m = tf.add(tf.mul(this.m, b1), tf.mul(g, 1 - b1));
+      const v = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(g), 1 - b2));
+      this.m.assign(m);
+      this.v.assign(v);
+      const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), this.cfg.eps);
+      const wFlat = tf.concat(this.vars.map((w) => w.reshape([-1])));
+      const next = tf.split(tf.sub(wFlat, tf.mul(tf.div(m, denom), lr / bc1)), this.sizes);
+      this.vars.forEach((w, i) => w.assign(next[i]!.reshape(w.shape)));
+      return tf.keep(norm);
+    });
+  }
+
+  async getState(): Promise<AdamState> {
+    return { step: this.step, m: Float32Array.from((await this.m.data()) as Float32Array), v: Float32Array.from((await this.v.data()) as Float32Array) };
+  }
+
+  setState(s: AdamState): void {
+    if (s.m.length !== this.total || s.v.length !== this.total) throw new Error(`ClippedAdam.setState: moments of size ${s.m.length}, expected ${this.total}`);
+    this.step = s.step;
+    tf.tidy(() => {
+      this.m.assign(tf.tensor1d(s.m));
+      this.v.assign(tf.tensor1d(s.v));
+    });
+  }
+
+  dispose(): void {
+    tf.dispose([this.m, this.v]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function explainedVariance(pred: ArrayLike<number>, y: ArrayLike<number>): number | null {
+  const n = y.length;
+  let my = 0;
+  let md = 0;
+  for (let i = 0; i < n; i++) {
+    my += y[i]!;
+    md += y[i]! - pred[i]!;
+  }
+  my /= n;
+  md /= n;
+  let vy = 0;
+  let vd = 0;
+  for (let i = 0; i < n; i++) {
+    vy += (y[i]! - my) ** 2;
+    vd += (y[i]! - pred[i]! - md) ** 2;
+  }
+  return vy === 0 ? null : 1 - vd / vy;
+}
+
+/** A yield that costs nothing unless ~20 ms passed since the last one. */
+function makeYielder(ctx: JobContext, gate?: PauseGate): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (gate?.isPaused) await gate.wait(ctx.signal);
+    if (performance.now() - last < 20) return;
+    await yieldToEventLoop();
+    last = performance.now();
+    throwIfAborted(ctx.signal);
+    if (gate?.isPaused) await gate.wait(ctx.signal);
+  };
+}
+
+/** Train a fresh (or resumed) PPOAgent on `env`. */
+export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opts: TrainPpoOptions = {}, ctx: JobContext = {}): Promise<TrainPpoResult> {
+  const cfg = resolvePpoConfig(opts.resume ? { ...opts.resume.config, ...partial, totalSteps: partial.totalSteps ?? opts.resume.config.totalSteps } : partial);
+  const N = env.numEnvs;
+  if (N !== cfg.numEnvs) throw new Error(`trainPpo: env has ${N} environments, config.numEnvs is ${cfg.numEnvs}`);
+  const D = env.obsDim;
+  const T = cfg.rolloutLen / N;
+  const batch = cfg.rolloutLen;
+  const iterations = Math.max(1, Math.floor(cfg.totalSteps / batch));
+  const agent = PPOAgent.create({ obsDim: D, actDim: 1, hiddenSizes: cfg.hiddenSizes, activation: cfg.activation }, { init: cfg.init, seed: cfg.seed, logStdInit: cfg.logStdInit });
+  const varList = [...agent.vars.values()];
+  const adam = new ClippedAdam(varList, { eps: cfg.adamEps, maxGradNorm: cfg.maxGradNorm });
+  const history: IterationDiagnostics[] = [];
+  let startIteration = 0;
+  let globalStep = 0;
+  let obs: Float32Array;
+  if (opts.resume) {
+    const r = opts.resume;
+    if (r.obsDim !== D) throw new Error(`trainPpo: resume state has observations of ${r.obsDim} values, the env gives ${D}`);
+    agent.setParameters(new Map(Object.entries(r.params)));
+    adam.setState(r.adam);
+    startIteration = r.iteration;
+    globalStep = r.globalStep;
+    history.push(...r.history);
+    obs = env.reset();
+    if (r.envState !== undefined && env.setState) obs = env.setState(r.envState);
+  } else {
+    obs = env.reset();
+  }
+
+  const stateKey = opts.stateKey ?? 'rl/run/latest';
+  const checkpointEvery = opts.checkpointEvery ?? 10;
+  const progress = throttledProgress(ctx, 100);
+  const maybeYield = makeYielder(ctx, opts.gate);
+  const t0 = performance.now();
+
+  // Rollout storage, time-major [T, N].
+  const obsBuf = new Float32Array(batch * D);
+  const actBuf = new Float32Array(batch);
+  const logpBuf = new Float32Array(batch);
+  const valBuf = new Float32Array(batch);
+  const rewBuf = new Float64Array(batch);
+  const doneBuf = new Uint8Array(batch);
+  const truncBuf = new Uint8Array(batch);
+  const truncValBuf = new Float64Array(batch);
+  // Minibatch staging.
+  const B = cfg.minibatchSize;
+  const mbObs = new Float32Array(B * D);
+  const mbAct = new Float32Array(B);
+  const mbLogp = new Float32Array(B);
+  const mbAdv = new Float32Array(B);
+  const mbRet = new Float32Array(B);
+  const mbVal = new Float32Array(B);
+  const order = new Int32Array(batch);
+
+  let state: PpoResumeState | undefined;
+  try {
+    for (let iteration = startIteration; iteration < iterations; iteration++) {
+      const itStart = performance.now();
+      throwIfAborted(ctx.signal);
+      // 1. Anneal the learning rate (CleanRL: frac = 1 − (iteration − 1)/num_iterations, 1-based).
+      const lr = cfg.annealLr ? (1 - iteration / iterations) * cfg.lr : cfg.lr;
+
+      // 2. Rollout.
+      const noise = Rng.stream(cfg.seed, AGENT_STREAM.noise + iteration);
+      const endedReturns: number[] = [];
+      const endedEquity: number[] = [];
+      let lastInfos: { equity?: number }[] | undefined;
+      for (let t = 0; t < T; t++) {
+        const off = t * N;
+        obsBuf.set(obs, off * D);
+        const a = agent.act(obs, N, { rng: noise });
+        actBuf.set(a.actions, off);
+        logpBuf.set(a.logProbs, off);
+        valBuf.set(a.values, off);
+        const s = env.step(a.actions);
+        const truncIdx: number[] = [];
+        for (let e = 0; e < N; e++) {
+          const term = s.terminated[e]! ? 1 : 0;
+          const trunc = s.truncated[e]! && !term ? 1 : 0;
+          rewBuf[off + e] = s.rewards[e]! * cfg.rewardScale;
+          doneBuf[off + e] = term || trunc ? 1 : 0;
+          truncBuf[off + e] = trunc;
+          truncValBuf[off + e] = 0;
+          if (trunc) truncIdx.push(e);
+        }
+        if (truncIdx.length > 0) {
+          const fo = new Float32Array(truncIdx.length * D);
+          truncIdx.forEach((e, k) => {
+            const f = s.finalObs[e];
+            if (!f) throw new Error(`trainPpo: env ${e} was truncated without a final observation`);
+            fo.set(f, k * D);
+          });
+          const v = agent.value(fo, truncIdx.length);
+          truncIdx.forEach((e, k) => (truncValBuf[off + e] = v[k]!));
+        }
+        for (const ep of s.episodes) {
+          endedReturns.push(ep.return);
+          endedEquity.push(ep.finalEquity);
+        }
+        lastInfos = s.infos;
+        obs = s.obs;
+        globalStep += N;
+        if ((t & 15) === 15) await maybeYield();
+      }
+      const rolloutSeconds = (performance.now() - itStart) / 1000;
+
+      // 3. Bootstrap and GAE.
+      const lastValue = agent.value(obs, N);
+      const { advantages, returns } = computeGae({
+        rewards: rewBuf, values: valBuf, dones: doneBuf, truncated: truncBuf, truncatedValues: truncValBuf,
+        lastValue, gamma: cfg.gamma, lam: cfg.lam, numEnvs: N,
+      });
+
+      // 4. Update: epochs × shuffled minibatches.
+      const shuffle = Rng.stream(cfg.seed, PPO_STREAM.shuffle + iteration);
+      for (let i = 0; i < batch; i++) order[i] = i;
+      let clipSum = 0;
+      let clipCount = 0;
+      let last: number[] = [0, 0, 0, 0, 0, 0, 0];
+      let epochsRun = 0;
+      const nMinibatches = Math.floor(batch / B);
+      for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+        shuffle.shuffle(order);
+        const metricTensors: tf.Tensor[] = [];
+        for (let mb = 0; mb < nMinibatches; mb++) {
+          // Gather on the CPU; normalise the minibatch's advantages here (64 numbers, no kernels).
+          let am = 0;
+          for (let k = 0; k < B; k++) {
+            const i = order[mb * B + k]!;
+            mbObs.set(obsBuf.subarray(i * D, i * D + D), k * D);
+            mbAct[k] = actBuf[i]!;
+            mbLogp[k] = logpBuf[i]!;
+            mbRet[k] = returns[i]!;
+            mbVal[k] = valBuf[i]!;
+            am += advantages[i]!;
+          }
+          am /= B;
+          let av = 0;
+          for (let k = 0; k < B; k++) av += (advantages[order[mb * B + k]!]! - am) ** 2;
+          const as = B > 1 ? Math.sqrt(av / (B - 1)) : 0; // torch .std() is ddof 1
+          for (let k = 0; k < B; k++) {
+            const a = advantages[order[mb * B + k]!]!;
+            mbAdv[k] = cfg.normAdv ? (a - am) / (as + 1e-8) : a;
+          }
+          const metrics = tf.tidy(() => {
+            const xObs = tf.tensor2d(mbObs, [B, D]);
+            const xAct = tf.tensor2d(mbAct, [B, 1]);
+            const xLogp = tf.tensor1d(mbLogp);
+            const xAdv = tf.tensor1d(mbAdv);
+            const xRet = tf.tensor1d(mbRet);
+            const xVal = tf.tensor1d(mbVal);
+            let terms: LossTerms | undefined;
+            const { grads } = tf.variableGrads(() => {
+              const { mean, value } = agent.forward(xObs);
+              terms = ppoLossTerms(
+                { newLogProb: agent.logProb(mean, xAct), oldLogProb: xLogp, advantages: xAdv, newValue: value, oldValue: xVal, returns: xRet, entropy: agent.entropy() },
+                cfg,
+              );
+              return terms.loss;
+            }, varList);
+            const norm = adam.apply(grads, lr);
+            const t = terms!;
+            return tf.stack([t.policyLoss, t.valueLoss, t.entropy, t.approxKl, t.oldApproxKl, t.clipFrac, norm]);
+          });
+          metricTensors.push(metrics);
+          await maybeYield();
+        }
+        // One readback per epoch: the clip fractions of every minibatch and the last one's losses.
+        const all = tf.concat(metricTensors);
+        const vals = (await all.data()) as Float32Array;
+        tf.dispose([all, ...metricTensors]);
+        for (let mb = 0; mb < metricTensors.length; mb++) {
+          clipSum += vals[mb * 7 + 5]!;
+          clipCount++;
+        }
+        last = Array.from(vals.subarray((metricTensors.length - 1) * 7, metricTensors.length * 7));
+        epochsRun++;
+        if (cfg.targetKl !== null && last[3]! > cfg.targetKl) break;
+      }
+      await agent.syncFromVariables();
+
+      // 5. Diagnostics.
+      const seconds = (performance.now() - itStart) / 1000;
+      const equities = lastInfos?.map((i) => i.equity).filter((x): x is number => typeof x === 'number') ?? [];
+      const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
+      const d: IterationDiagnostics = {
+        iteration: iteration + 1,
+        iterations,
+        globalStep,
+        policyLoss: last[0]!,
+        valueLoss: last[1]!,
+        entropy: last[2]!,
+        approxKl: last[3]!,
+        oldApproxKl: last[4]!,
+        clipFrac: clipCount ? clipSum / clipCount : 0,
+        explainedVariance: explainedVariance(valBuf, returns),
+        lr,
+        gradNorm: last[6]!,
+        epochsRun,
+        stepsPerSec: batch / seconds,
+        rolloutStepsPerSec: batch / rolloutSeconds,
+        episodes: endedReturns.length,
+        meanEpisodeReturn: mean(endedReturns),
+        meanEpisodeEquity: mean(endedEquity),
+        meanEquity: mean(equities),
+        seconds,
+      };
+      history.push(d);
+      if (opts.run) {
+        opts.run.logMetrics(globalStep, numericMetrics(d));
+      }
+      await opts.onIteration?.(d);
+      progress({ done: iteration + 1, total: iterations, message: `iteration ${iteration + 1}/${iterations} · ${globalStep} steps`, metrics: numericMetrics(d) });
+
+      // 6. Periodic resumable state.
+      const isLast = iteration + 1 === iterations;
+      if ((checkpointEvery > 0 && (iteration + 1) % checkpointEvery === 0) || isLast) {
+        state = {
+          version: 1,
+          config: cfg,
+          obsDim: D,
+          iteration: iteration + 1,
+          globalStep,
+          params: Object.fromEntries(agent.parameters()),
+          adam: await adam.getState(),
+          history: history.map((h) => ({ ...h })),
+          envState: env.getState?.(),
+          savedAt: new Date().toISOString(),
+        };
+        if (opts.store && (checkpointEvery > 0 || isLast)) await opts.store.set(stateKey, state);
+        await opts.onCheckpoint?.(state, agent);
+      }
+    }
+  } catch (e) {
+    adam.dispose();
+    agent.dispose();
+    throw e;
+  }
+  adam.dispose();
+  if (!state) {
+    // A resume of an already finished run: nothing left to do, hand the state back.
+    state = { ...opts.resume!, savedAt: new Date().toISOString() };
+  }
+  return { agent, config: cfg, history, state, seconds: (performance.now() - t0) / 1000 };
+}
+
+function numericMetrics(d: IterationDiagnostics): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(d)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
+}
