@@ -194,6 +194,8 @@ export function calibrationJson(res: CalibrationResult): Json {
     ms: Math.round(res.ms * 1000) / 1000,
     converged: res.converged,
     reason: res.reason,
+    // Parameters that ended on a bound of the box: the optimum is a constrained one (issue 15).
+    at_bounds: res.atBounds,
     points: res.points,
     feller_ratio: res.fellerRatio,
     rmse_price: res.rmsePrice,
@@ -222,7 +224,7 @@ export const calibrateCommand: CommandDef = {
   usage: [
     'npm run --silent cli -- calibrate [--in FILE | --surface FILE.npz|.csv] [--target iv|price] [--multi-start N] [--feller-penalty L] [--max-iterations N] [--seed N]',
     '  in:  {"spot","r","q","strikes":[…],"maturities":[…],"iv":[[…]] (null = missing),"start"?:{params}}',
-    '  out: {"params":{…},"rmse_vol":…(vol points),"iterations","ms","converged","reason","points","feller_ratio","rmse_price"}',
+    '  out: {"params":{…},"rmse_vol":…(vol points),"iterations","ms","converged","reason","at_bounds":[names of parameters on a bound],"points","feller_ratio","rmse_price"}',
   ].join('\n'),
   async run(argv, ctx) {
     const { values } = parse(argv, CALIBRATE_OPTIONS);

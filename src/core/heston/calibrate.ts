@@ -98,6 +98,29 @@ export interface CalibrationResult {
   modelIv: Float64Array[];
   /** Starts tried (multi-start) and the final cost of each. */
   starts: { start: HestonParams; cost: number; iterations: number }[];
+  /**
+   * Parameters that end ON a bound of the box (PARAM_BOUNDS or options.bounds), in PARAM_NAMES
+   * order: the optimum is then a constrained one — the data pull the parameter further out than
+   * the box allows (percent vols read as decimals put them all there) — and `converged` only says
+   * the optimiser's stopping test was met. Empty when the optimum is interior.
+   */
+  atBounds: ParamName[];
+}
+
+/**
+ * A parameter counts as at a bound within this distance in LM's coordinates (ln p, atanh ρ): a
+ * relative 1e-6 of a positive parameter. The box projection puts a parameter exactly on its
+ * bound, so only the round trip through ln/exp (~1e-16) separates it; an interior optimum as
+ * close as 1e-6 to a bound is indistinguishable from one on it for any use of the parameters.
+ */
+export const AT_BOUND_TOL = 1e-6;
+
+/** Which parameters of p sit on a bound of `bounds` (see CalibrationResult.atBounds). */
+export function paramsAtBounds(p: HestonParams, bounds: Record<ParamName, Bounds> = PARAM_BOUNDS): ParamName[] {
+  const y = new Float64Array(5);
+  toY(paramsToArray(p), y);
+  const yb = yBounds(bounds);
+  return PARAM_NAMES.filter((name, a) => Math.abs(y[a]! - yb[name].lo) <= AT_BOUND_TOL || Math.abs(y[a]! - yb[name].hi) <= AT_BOUND_TOL);
 }
 
 interface Point {
@@ -527,6 +550,7 @@ export async function calibrate(problem: CalibrationProblem, options: Calibratio
     }
     sP += ((scratch.modelPrice[k]! - pt.price) / prep.spot) ** 2;
   });
+  const atBounds = paramsAtBounds(params, o.bounds);
   return {
     params,
     rmseVol: nIv ? 100 * Math.sqrt(sIv / nIv) : NaN,
@@ -534,12 +558,13 @@ export async function calibrate(problem: CalibrationProblem, options: Calibratio
     iterations: totalIt,
     ms: performance.now() - t0,
     converged: best!.converged,
-    reason: best!.reason,
+    reason: atBounds.length ? `${best!.reason}; ${atBounds.join(', ')} ${atBounds.length === 1 ? 'is' : 'are'} on ${atBounds.length === 1 ? 'its' : 'their'} bound (a constrained optimum)` : best!.reason,
     points: prep.points.length,
     fellerRatio: fellerRatio(params),
     cfEvaluations: engine.cfEvaluations - cf0,
     modelIv,
     starts: tried,
+    atBounds,
   };
 }
 

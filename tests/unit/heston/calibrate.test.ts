@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { calibrate, calibrateSurface, gridProblem, type MaturitySlice } from '../../../src/core/heston/calibrate.ts';
-import { PARAM_NAMES, SEED_PRIOR, paramsFromArray, type HestonParams } from '../../../src/core/heston/params.ts';
+import { calibrate, calibrateSurface, gridProblem, paramsAtBounds, type MaturitySlice } from '../../../src/core/heston/calibrate.ts';
+import { PARAM_BOUNDS, PARAM_NAMES, SEED_PRIOR, paramsFromArray, type HestonParams } from '../../../src/core/heston/params.ts';
 import { CancelledError } from '../../../src/core/jobs.ts';
 import { priceGrid } from '../../../src/core/heston/pricer.ts';
 import { impliedVol } from '../../../src/core/heston/blackScholes.ts';
@@ -151,5 +151,21 @@ describe('Levenberg–Marquardt calibration', () => {
     const pre = new AbortController();
     pre.abort();
     await expect(calibrate(problem, { signal: pre.signal })).rejects.toThrow(CancelledError);
+  });
+
+  it('reports the parameters that end on a bound (percent vols read as decimals put them all there)', async () => {
+    const truth = { kappa: 2.5, theta: 0.05, sigma: 0.6, rho: -0.65, v0: 0.035 };
+    const s = hestonIvSurface(truth, kGrid, tGrid);
+    const interior = await calibrate(gridProblem(1, kGrid.map(Math.exp), tGrid, s.iv, 0, 0, s.mask));
+    expect(interior.atBounds).toEqual([]);
+    // The same surface with σ capped below its true 0.6: the fit pushes σ onto the cap.
+    const capped = await calibrate(gridProblem(1, kGrid.map(Math.exp), tGrid, s.iv, 0, 0, s.mask), { bounds: { ...PARAM_BOUNDS, sigma: { lo: 1e-4, hi: 0.3 } } });
+    expect(capped.atBounds).toContain('sigma');
+    expect(capped.params.sigma).toBeCloseTo(0.3, 12);
+    expect(capped.reason).toMatch(/sigma .*bound/);
+    // The percent case: every vol 100× too large drives the variances to their upper bound.
+    const pct = await calibrate(gridProblem(1, kGrid.map(Math.exp), tGrid, s.iv.map((v) => v * 100), 0, 0, s.mask));
+    expect(pct.atBounds.length).toBeGreaterThan(0);
+    expect(paramsAtBounds(pct.params)).toEqual(pct.atBounds);
   });
 });

@@ -73,6 +73,16 @@ describe('cli calibrate', () => {
     expect(out.iterations).toBeGreaterThan(0);
     expect(out.ms).toBeGreaterThan(0);
   });
+  it('names the parameters that end on a bound (at_bounds), empty for an interior optimum', async () => {
+    const clean = (await calibrateCommand.run(['--in', file(input)], {})) as Record<string, any>;
+    expect(clean.at_bounds).toEqual([]);
+    // Vols 4× the model's (0.6–1.3, still plausible decimals) can only be fitted by pushing the
+    // long-run variance and the vol of vol to their caps (θ = 4, σ = 5): reported, not hidden.
+    const far = (await calibrateCommand.run(['--in', file({ ...input, iv: iv.map((r) => r.map((v) => (v === null ? null : 4 * v))) })], {})) as Record<string, any>;
+    expect(far.at_bounds).toEqual(['theta', 'sigma']);
+    expect(far.params.theta).toBeCloseTo(4, 12);
+    expect(far.reason).toMatch(/theta, sigma are on their bound/);
+  });
 
   it('rejects bad input and options', async () => {
     await expect(calibrateCommand.run(['--in', file({ ...input, iv: iv.slice(1) })], {})).rejects.toThrow(/4 rows but there are 5 strikes/);
