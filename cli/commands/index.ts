@@ -8,6 +8,7 @@ import { doctor } from './doctor.ts';
 import { selftest } from './selftest.ts';
 import { feedCommands } from './feeds.ts';
 import { inverseCommands } from './inverse.ts';
+import { runsCommands } from './runs.ts';
 import { hestonCommands } from './heston.ts';
 
 export const COMMANDS: CommandDef[] = [
@@ -16,6 +17,7 @@ export const COMMANDS: CommandDef[] = [
   ...surfaceCommands,
   ...feedCommands,
   ...inverseCommands,
+  ...runsCommands,
   doctor,
   selftest,
 ];

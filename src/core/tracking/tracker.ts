@@ -718,3 +718,97 @@ export async function openStoreTracker(store: Store, opts: StoreTrackerOptions =
 }
 
 export { MemoryTree, StoreTree };
+
+// ------------------------------------------------------------------------------------- job glue
+
+/** How a job's end maps onto a run status: cancelled (Ctrl-C, Stop) → KILLED, an error → FAILED. */
+export function endStatusFor(error: unknown): RunStatus {
+  if (error === undefined) return 'FINISHED';
+  return (error as Error)?.name === 'CancelledError' ? 'KILLED' : 'FAILED';
+}
+
+/**
+ * Runs a job inside a run: FINISHED when it returns, KILLED when cancelled, FAILED (with the
+ * error in the tag `heston-lab.error`) when it throws; the metrics logged so far are flushed in
+ * every case. No run: just the job.
+ */
+export async function runTracked<T>(run: ActiveRun | undefined, body: () => Promise<T>): Promise<T> {
+  if (!run) return body();
+  let result: T;
+  try {
+    result = await body();
+  } catch (e) {
+    const status = endStatusFor(e);
+    try {
+      if (status === 'FAILED') await run.setTags({ 'heston-lab.error': (e instanceof Error ? e.message : String(e)).slice(0, LIMITS.runTagValue) });
+      await run.end(status);
+    } catch {
+      // the job's own error is the one to report
+    }
+    throw e;
+  }
+  await run.end('FINISHED');
+  return result;
+}
+
+/**
+ * A config object as params: nested objects flatten with '.', arrays and null as JSON, so
+ * `{topology: {hiddenDim: 96}}` logs `topology.hiddenDim = 96`.
+ */
+export function configParams(config: object, prefix = ''): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(config)) {
+    const key = prefix + k;
+    if (v === undefined || typeof v === 'function') continue;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) Object.assign(out, configParams(v as object, `${key}.`));
+    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[key] = v;
+    else out[key] = JSON.stringify(ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v);
+  }
+  return out;
+}
+
+const snake = (k: string) => k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+/** Numeric fields of a record as metric keys: camelCase → snake_case, nested objects → `outer/inner`. */
+export function numericMetrics(rec: object, prefix = ''): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(rec)) {
+    if (typeof v === 'number') out[prefix + snake(k)] = v;
+    else if (v && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, numericMetrics(v, `${prefix}${snake(k)}/`));
+  }
+  return out;
+}
+
+/**
+ * A JobContext.onProgress that also logs to a run: a report carrying an `epochRecord` (the
+ * trainers' typed per-epoch record) logs its numbers at step = epoch (`valR2.kappa` → `r2/kappa`;
+ * `train_loss`, `val_loss` …); other reports' `metrics` log under `batch/` at step = done, so a
+ * running run's curves move within an epoch. `skip` names record fields that are not metrics.
+ */
+export function trackProgress<P extends { done: number; metrics?: Record<string, number> }>(
+  run: ActiveRun | undefined,
+  next?: (p: P) => void,
+  opts: { skip?: string[]; rename?: Record<string, string> } = {},
+): (p: P) => void {
+  const skip = new Set(opts.skip ?? ['epoch', 'batch', 'epochDone']);
+  const rename = opts.rename ?? { valR2: 'r2' };
+  return (p) => {
+    next?.(p);
+    if (!run) return;
+    const rec = (p as { epochRecord?: Record<string, unknown> }).epochRecord;
+    try {
+      if (rec && typeof rec.epoch === 'number') {
+        const fields: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(rec)) if (!skip.has(k)) fields[rename[k] ?? k] = v;
+        run.logMetrics(rec.epoch, numericMetrics(fields));
+      } else if (p.metrics) {
+        const m: Record<string, number> = {};
+        for (const [k, v] of Object.entries(p.metrics)) if (!skip.has(k) && typeof v === 'number') m[`batch/${snake(k)}`] = v;
+        if (Object.keys(m).length) run.logMetrics(Math.trunc(p.done), m);
+      }
+    } catch (e) {
+      // A bad metric key must not stop training; it is reported once per report.
+      console.warn(`tracking: ${(e as Error).message}`);
+    }
+  };
+}
