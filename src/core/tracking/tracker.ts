@@ -697,7 +697,8 @@ export async function openStoreTracker(store: Store, opts: StoreTrackerOptions =
   // The tree's keys live under 'tree/' so lease keys never show up as files.
   const tree = new StoreTree(namespaced(store, 'tree'));
   const beat = () => store.set(`${LEASE_PREFIX}${session}`, now());
-  await beat();
+  // A full store must not stop the page from reading its runs: a failed beat is retried by the timer.
+  await beat().catch(() => undefined);
   const t = (await LabTracker.open(tree, {
     artifactLocation: (id) => `./mlruns/${id}`,
     sourceName: 'Heston Lab (browser)',
