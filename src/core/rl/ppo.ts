@@ -217,8 +217,8 @@ export class ClippedAdam {
   ) {
     this.sizes = vars.map((v) => v.size);
     this.total = this.sizes.reduce((a, b) => a + b, 0);
-    this.m = tf.variable(tf.zeros([this.total]), false);
-    this.v = tf.variable(tf.zeros([this.total]), false);
+    this.m = tf.tidy(() => tf.variable(tf.zeros([this.total]), false));
+    this.v = tf.tidy(() => tf.variable(tf.zeros([this.total]), false));
   }
 
   /**
@@ -356,6 +356,7 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
   const order = new Int32Array(batch);
 
   let state: PpoResumeState | undefined;
+  let metricTensors: tf.Tensor[] = [];
   try {
     for (let iteration = startIteration; iteration < iterations; iteration++) {
       const itStart = performance.now();
@@ -424,7 +425,7 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
       const nMinibatches = Math.floor(batch / B);
       for (let epoch = 0; epoch < cfg.epochs; epoch++) {
         shuffle.shuffle(order);
-        const metricTensors: tf.Tensor[] = [];
+        metricTensors = [];
         for (let mb = 0; mb < nMinibatches; mb++) {
           // Gather on the CPU; normalise the minibatch's advantages here (64 numbers, no kernels).
           let am = 0;
@@ -452,18 +453,22 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
             const xAdv = tf.tensor1d(mbAdv);
             const xRet = tf.tensor1d(mbRet);
             const xVal = tf.tensor1d(mbVal);
-            let terms: LossTerms | undefined;
+            // variableGrads frees everything its function made but the loss: keep the diagnostics
+            // as one stacked tensor (not on the loss's path, so it adds no gradient).
+            let diag: tf.Tensor | undefined;
             const { grads } = tf.variableGrads(() => {
               const { mean, value } = agent.forward(xObs);
-              terms = ppoLossTerms(
+              const t = ppoLossTerms(
                 { newLogProb: agent.logProb(mean, xAct), oldLogProb: xLogp, advantages: xAdv, newValue: value, oldValue: xVal, returns: xRet, entropy: agent.entropy() },
                 cfg,
               );
-              return terms.loss;
+              diag = tf.keep(tf.stack([t.policyLoss, t.valueLoss, t.entropy, t.approxKl, t.oldApproxKl, t.clipFrac]));
+              return t.loss;
             }, varList);
             const norm = adam.apply(grads, lr);
-            const t = terms!;
-            return tf.stack([t.policyLoss, t.valueLoss, t.entropy, t.approxKl, t.oldApproxKl, t.clipFrac, norm]);
+            const out = tf.concat([diag!, norm.reshape([1])]);
+            tf.dispose([diag!, norm]);
+            return out;
           });
           metricTensors.push(metrics);
           await maybeYield();
@@ -535,6 +540,7 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
       }
     }
   } catch (e) {
+    tf.dispose(metricTensors);
     adam.dispose();
     agent.dispose();
     throw e;

@@ -235,7 +235,9 @@ export class PPOAgent {
       const size = shape.reduce((a, b) => a * b, 1);
       if (!data || data.length !== size) throw new Error(`PPOAgent: parameter ${name} missing or of size ${data?.length}, expected ${size}`);
       this.cpu.set(name, Float32Array.from(data));
-      this.vars.set(name, tf.variable(tf.tensor(data, shape), true, `ppo${agentSerial}_${name}`));
+      const init = tf.tensor(data, shape);
+      this.vars.set(name, tf.variable(init, true, `ppo${agentSerial}_${name}`));
+      init.dispose(); // the variable holds its own reference to the data
     }
   }
 
