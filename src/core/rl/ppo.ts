@@ -36,6 +36,14 @@ import type { Store } from '../store/store.ts';
 import { computeGae } from './gae.ts';
 import { AGENT_STREAM, PPOAgent } from './ppoAgent.ts';
 import { resolvePpoConfig, type PPOConfig } from './ppoConfig.ts';
+import { InputError } from '../errors.ts';
+import type { JsonValue } from '../io/bundle.ts';
+import type { MarketData } from '../market/marketData.ts';
+import type { FeatureMatrix } from '../features/featureEngine.ts';
+import { StateBuilder } from '../features/stateBuilder.ts';
+import { resolveEnvConfig, type EnvConfig, type EnvConfigInput } from './envConfig.ts';
+import { VecTradingEnv } from './vecEnv.ts';
+import type { AgentCheckpoint } from './agentCheckpoint.ts';
 
 export const PPO_STREAM = { shuffle: 0x5100 } as const;
 
@@ -557,4 +565,99 @@ function numericMetrics(d: IterationDiagnostics): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(d)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The market job: features → VecTradingEnv on the training span → trainPpo → agent checkpoint.
+
+export interface MarketTrainInputs {
+  market: MarketData;
+  features: FeatureMatrix;
+  /** The FeatureConfig the features were built with (stored in the checkpoint for the backtest). */
+  featureConfig: { [k: string]: JsonValue };
+  envConfig?: EnvConfigInput;
+  ppo?: Partial<PPOConfig>;
+  /** Train on steps [0, floor(trainFraction·n)) (default 0.7); the rest is the backtest's. */
+  trainFraction?: number;
+  name?: string;
+  /** Extra provenance (inverse checkpoint hash, market file …). */
+  provenance?: { [k: string]: JsonValue };
+}
+
+export interface MarketTrainResult extends TrainPpoResult {
+  checkpoint: AgentCheckpoint;
+  trainSpan: { start: number; end: number };
+}
+
+/**
+ * VecTradingEnv as the trainer sees it, with its resumable part: the shared StateBuilder's
+ * statistics. A resume restores them and restarts the episodes at fresh random starts (the envs'
+ * positions are not carried over), so a resumed market run continues the same normalisation and
+ * weights but is not bit-identical to an uninterrupted one.
+ */
+class TradingVecAdapter implements VecEnvLike {
+  constructor(readonly vec: VecTradingEnv) {}
+  get numEnvs(): number {
+    return this.vec.numEnvs;
+  }
+  get obsDim(): number {
+    return this.vec.obsDim;
+  }
+  reset(): Float32Array {
+    return this.vec.reset();
+  }
+  step(actions: Float32Array) {
+    return this.vec.step(actions);
+  }
+  getState(): unknown {
+    return this.vec.stateBuilder.toJSON();
+  }
+  setState(s: unknown): Float32Array {
+    this.vec.stateBuilder.normalizer = StateBuilder.fromJSON(s, 'resume state: stateBuilder').normalizer;
+    return this.vec.reset();
+  }
+}
+
+function checkpointOf(cfg: PPOConfig, agent: PPOAgent, vec: VecTradingEnv, inputs: MarketTrainInputs, span: { start: number; end: number }, history: IterationDiagnostics[], envConfig: EnvConfig): AgentCheckpoint {
+  const m = inputs.market;
+  const last = history.at(-1);
+  return {
+    name: inputs.name ?? `ppo-${m.name}-seed${cfg.seed}`,
+    created: new Date().toISOString(),
+    topology: { ...agent.topology },
+    ppoConfig: cfg,
+    envConfig,
+    featureConfig: inputs.featureConfig,
+    featureNames: [...inputs.features.names],
+    stateBuilder: vec.stateBuilder.toJSON(),
+    market: { name: m.name, nSteps: m.btcPrices.length, dtYears: m.dtYears, kGrid: Array.from(m.kGrid), tGrid: Array.from(m.tGrid), trainSpan: span, trainFraction: inputs.trainFraction ?? 0.7 },
+    provenance: {
+      seed: cfg.seed,
+      iterations: history.length,
+      globalStep: last?.globalStep ?? 0,
+      final: last ? (numericMetrics(last) as { [k: string]: JsonValue }) : null,
+      ...(inputs.provenance ?? {}),
+    },
+    params: agent.parameters(),
+  };
+}
+
+/** Train a PPO agent on the first trainFraction of a market; returns its checkpoint too. */
+export async function trainOnMarket(inputs: MarketTrainInputs, opts: TrainPpoOptions & { onAgentCheckpoint?: (c: AgentCheckpoint) => void | Promise<void> } = {}, ctx: JobContext = {}): Promise<MarketTrainResult> {
+  const n = inputs.market.btcPrices.length;
+  const fraction = inputs.trainFraction ?? 0.7;
+  if (!(fraction > 0 && fraction < 1)) throw new InputError(`must be in (0, 1), got ${fraction}`, '--train-fraction');
+  const span = { start: 0, end: Math.floor(fraction * n) };
+  const cfg = resolvePpoConfig(opts.resume ? { ...opts.resume.config, ...inputs.ppo } : inputs.ppo ?? {});
+  const envConfig = resolveEnvConfig(inputs.envConfig ?? {});
+  const vec = new VecTradingEnv(inputs.market, inputs.features, envConfig, { numEnvs: cfg.numEnvs, span, seed: cfg.seed, copy: false });
+  const env = new TradingVecAdapter(vec);
+  const result = await trainPpo(env, cfg, {
+    ...opts,
+    onCheckpoint: async (s, agent) => {
+      await opts.onCheckpoint?.(s, agent);
+      if (opts.onAgentCheckpoint) await opts.onAgentCheckpoint(checkpointOf(cfg, agent, vec, inputs, span, s.history, envConfig));
+    },
+  }, ctx);
+  return { ...result, checkpoint: checkpointOf(result.config, result.agent, vec, inputs, span, result.history, envConfig), trainSpan: span };
 }
