@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { InputError } from '../../src/core/errors.ts';
+import { InputError, LabError } from '../../src/core/errors.ts';
 import type { JobContext } from '../../src/core/jobs.ts';
 import { initBackend, isBackendName } from '../../src/core/backend/backends.ts';
 import { decodeCheckpoint, encodeCheckpoint, type JsonValue, type LoadedCheckpoint } from '../../src/core/inverse/checkpoint.ts';
@@ -16,6 +16,7 @@ import { resampleSurface } from '../../src/core/surface/resample.ts';
 import type { Surface } from '../../src/core/surface/types.ts';
 import { FileStore } from '../../src/core/store/files.ts';
 import { trainInverse, DEFAULT_TRAIN_CONFIG, type InverseMode, type ResumeState } from '../../src/core/inverse/trainer.ts';
+import { checkLabelledSurfaces } from '../../src/core/inverse/datasets.ts';
 import { evaluateInverse } from '../../src/core/inverse/evaluate.ts';
 import { predictSurfaces } from '../../src/core/inverse/predict.ts';
 import { evaluationHooks } from '../../src/core/inverse/hooks.ts';
@@ -67,6 +68,9 @@ async function loadData(v: DataArgs, seed: number, ctx: JobContext, required: bo
   if (v.data && v.synthetic) throw new InputError('give either --data FILE.npz or --synthetic heston|proxy, not both');
   if (v.data) {
     const ds = datasetFromNpz(readBytes(v.data), basename(v.data));
+    // NaN or non-positive vols where the mask says valid (a mask written 1 = valid) are refused
+    // here, before any figure is computed from them.
+    checkLabelledSurfaces(ds, basename(v.data));
     return { ds, info: { source: 'file', file: basename(v.data), kind: ds.kind, n: ds.n, seed: ds.seed } };
   }
   if (v.synthetic) {
@@ -185,6 +189,15 @@ const train: CommandDef = {
   },
 };
 
+/** Paths ("r2.theta = NaN") of the non-finite numbers in a JSON-bound value. */
+export function nonFiniteFields(value: unknown, path = ''): string[] {
+  if (typeof value === 'number') return Number.isFinite(value) ? [] : [`${path || 'value'} = ${value}`];
+  if (Array.isArray(value)) return value.flatMap((x, i) => nonFiniteFields(x, `${path}[${i}]`));
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) return Object.entries(value).flatMap(([k, x]) => nonFiniteFields(x, path ? `${path}.${k}` : k));
+  if (ArrayBuffer.isView(value)) return nonFiniteFields(Array.from(value as unknown as ArrayLike<number>), path);
+  return [];
+}
+
 const evaluate: CommandDef = {
   name: 'inverse eval',
   summary: 'evaluate a checkpoint on a held-out labelled set: R², RMSE, surface-space error, LM warm start',
@@ -223,6 +236,10 @@ const evaluate: CommandDef = {
     );
     const { predicted: _p, truth: _t, ...figures } = rep;
     const out = { ...figures, data: info };
+    // JSON.stringify would print NaN as null and the command would exit 0: a metric that is not a
+    // number is a failed evaluation, not a result.
+    const bad = nonFiniteFields(out);
+    if (bad.length) throw new LabError(`inverse eval: ${bad.slice(0, 4).join(', ')}${bad.length > 4 ? ` and ${bad.length - 4} more` : ''} ${bad.length > 1 ? 'are' : 'is'} not finite; no figures printed (check the data set's vols and mask)`);
     if (v['save-metrics']) {
       const bytes = await encodeCheckpoint({ ...ck, metrics: { ...ck.metrics, evaluation: JSON.parse(JSON.stringify(out)) as JsonValue } });
       await writeAtomic(v.ckpt, bytes);

@@ -13,6 +13,7 @@ import { datasetFromNpz, datasetToNpz, priorProblems, type SynthKind } from '../
 import type { Surface } from '../../src/core/surface/types.ts';
 import { gridProblems, ivRange, maskedCount, parseGridText } from '../../src/core/surface/validate.ts';
 import { SEED_GRID } from '../../src/core/surface/types.ts';
+import { checkLabelledSurfaces } from '../../src/core/inverse/datasets.ts';
 import { intOption, numberOption, parse, positiveIntOption, readJsonInput, requireOption, type CommandDef } from '../io.ts';
 import { defaultThreads, generateDatasetThreaded } from '../synthThreads.ts';
 import { generationPlan } from '../../src/core/surface/generationPlan.ts';
@@ -86,6 +87,7 @@ const inspect: CommandDef = {
       if (arrays.params && arrays.iv && !arrays.iv_surface) {
         // A synthetic data set (synth --out): summarise it instead of refusing it.
         const ds = datasetFromNpz(readBytes(file), basename(file));
+        checkLabelledSurfaces(ds, basename(file));
         let masked = 0;
         for (const m of ds.mask) masked += m;
         return { dataset: true, kind: ds.kind, n: ds.n, seed: ds.seed, nk: ds.kGrid.length, nt: ds.tGrid.length, k_grid: ds.kGrid, t_grid: ds.tGrid, masked_fraction: masked / ds.mask.length, prior: ds.prior };

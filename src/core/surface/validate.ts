@@ -45,6 +45,112 @@ export function timestampProblem(ts: number): string | undefined {
   return `timestamp ${ts} (${iso(ts)}) is not plausible (expected milliseconds since the epoch between 1990 and 2100)`;
 }
 
+// ---- the mask convention ---------------------------------------------------------------------
+
+/** Said in every message about a vol the mask calls valid, so a user can fix the file's mask. */
+export const MASK_CONVENTION = "the lab uses numpy.ma's mask convention: 1 (True) = masked, no data; 0 (False) = a valid vol";
+
+/** A vol the network or a calibration may use: finite and positive. */
+function usableVol(v: number): boolean {
+  return v > 0 && Number.isFinite(v);
+}
+
+export interface MaskStats {
+  /** Unusable vols (NaN, ±∞, ≤ 0) where the mask says 0 (valid): the cells at fault. */
+  badUnmasked: number;
+  /** Unusable vols where the mask says 1, as it should. */
+  badMasked: number;
+  /** Usable vols where the mask says 1. */
+  goodMasked: number;
+  /** Usable vols where the mask says 0. */
+  goodUnmasked: number;
+  /** Flat index of the first cell at fault, -1 when none. */
+  first: number;
+}
+
+/** One pass over iv and mask (absent mask = all 0). */
+export function maskStats(iv: ArrayLike<number>, mask: ArrayLike<number> | undefined): MaskStats {
+  const st: MaskStats = { badUnmasked: 0, badMasked: 0, goodMasked: 0, goodUnmasked: 0, first: -1 };
+  for (let x = 0; x < iv.length; x++) {
+    const masked = mask !== undefined && mask[x] === 1;
+    const good = usableVol(iv[x]!);
+    if (masked) {
+      if (good) st.goodMasked++;
+      else st.badMasked++;
+    } else if (good) st.goodUnmasked++;
+    else {
+      if (st.first < 0) st.first = x;
+      st.badUnmasked++;
+    }
+  }
+  return st;
+}
+
+/**
+ * A mask written the other way round (1 = valid) shows as: most unusable cells marked 0 AND most
+ * usable cells marked 1. Both halves are required so a file with a few stray NaNs at mask 0 is
+ * not called inverted.
+ */
+export function maskLooksInverted(st: MaskStats): boolean {
+  const bad = st.badUnmasked + st.badMasked;
+  const good = st.goodMasked + st.goodUnmasked;
+  return bad > 0 && good > 0 && st.badUnmasked / bad > 0.5 && st.goodMasked / good > 0.5;
+}
+
+/** The sentence that follows a "vol the mask calls valid" problem: the convention, and the inversion when it shows. */
+export function maskConventionNote(st: MaskStats, maskName = 'mask'): string {
+  const pct = (a: number, b: number) => `${Math.round((100 * a) / Math.max(1, b))} %`;
+  let note = `${MASK_CONVENTION}`;
+  if (maskLooksInverted(st)) {
+    note += `. This file's ${maskName} looks inverted: ${pct(st.badUnmasked, st.badUnmasked + st.badMasked)} of its NaN or non-positive cells have ${maskName} 0 and ${pct(st.goodMasked, st.goodMasked + st.goodUnmasked)} of its valid vols have ${maskName} 1 — write ${maskName} = np.isnan(iv) (or a masked array's .mask), not a validity flag`;
+  }
+  return note;
+}
+
+export interface MaskedVolsSpec {
+  iv: ArrayLike<number>;
+  mask: ArrayLike<number> | undefined;
+  kGrid: readonly number[];
+  tGrid: readonly number[];
+  /** Array names as the file spells them (default 'iv' and 'mask'). */
+  ivName?: string;
+  maskName?: string;
+  /** What the leading axis counts, for data sets and market files ('surface', 'step'); omit for one surface. */
+  itemName?: string;
+}
+
+/**
+ * The problem with vols the mask calls valid, or undefined when every cell with mask 0 holds a
+ * finite positive vol. Names the first cell by index and grid point, counts the others, states the
+ * convention and says when the mask looks inverted. For any reader of surfaces, data sets [n, nk,
+ * nt] or market files (readMarketNpz can call it with itemName 'step').
+ */
+export function maskedVolProblem(c: MaskedVolsSpec): string | undefined {
+  const st = maskStats(c.iv, c.mask);
+  if (st.first < 0) return undefined;
+  const nk = c.kGrid.length;
+  const nt = c.tGrid.length;
+  const cells = nk * nt;
+  const item = Math.floor(st.first / cells);
+  const i = Math.floor((st.first % cells) / nt);
+  const j = st.first % nt;
+  const ivName = c.ivName ?? 'iv';
+  const maskName = c.maskName ?? 'mask';
+  const idx = c.itemName !== undefined ? `[${item}, ${i}, ${j}]` : `[${i}, ${j}]`;
+  const cell = `${c.itemName !== undefined ? `${c.itemName} ${item}, ` : ''}k=${c.kGrid[i]}, T=${c.tGrid[j]}`;
+  const v = c.iv[st.first]!;
+  const what = Number.isNaN(v) ? 'NaN' : !Number.isFinite(v) ? String(v) : `${v} (vols must be > 0)`;
+  const others = st.badUnmasked > 1 ? ` (and ${st.badUnmasked - 1} more such cells)` : '';
+  const maskSays = c.mask === undefined ? `there is no ${maskName}, so every point counts as valid` : `${maskName}${idx} = 0 calls it valid`;
+  return `${ivName}${idx} (${cell}) is ${what} but ${maskSays}${others}; ${maskConventionNote(st, maskName)}`;
+}
+
+/** Throws the InputError of maskedVolProblem, prefixed by `where` (the file). */
+export function checkMaskedVols(c: MaskedVolsSpec, where: string): void {
+  const p = maskedVolProblem(c);
+  if (p) throw new InputError(p, where);
+}
+
 /** Every problem with s, as readable lines; empty when s is valid. */
 export function surfaceProblems(s: Surface): string[] {
   const out: string[] = [];
@@ -85,6 +191,11 @@ export function surfaceProblems(s: Surface): string[] {
       if (out.length > 20) break;
     }
     if (unmasked === 0) out.push('every point of the surface is masked');
+    // After the first vol the mask calls valid, the convention (and an inverted mask, if it is one),
+    // while it is still among the first problems validateSurface shows.
+    const st = maskStats(s.iv, s.mask);
+    const firstVol = out.findIndex((x) => x.startsWith('iv_surface: '));
+    if (st.first >= 0 && firstVol >= 0) out.splice(firstVol + 1, 0, maskConventionNote(st));
   }
   return out;
 }
