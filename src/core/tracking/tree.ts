@@ -134,16 +134,30 @@ export class MemoryTree implements TreeIo {
   }
 }
 
+/** A file's first part in a StoreTree: its bytes, and the last appended chunk they already hold. */
+interface StoredHead {
+  bytes: Uint8Array;
+  /** Chunks with seq ≤ through are inside `bytes` (a compaction folded them in); -1: none. */
+  through: number;
+}
+
+/** Fold a file's appended chunks into its head once there are this many (reads cost one get per chunk). */
+const COMPACT_CHUNKS = 32;
+
 /**
- * The tree inside a Store (keys under the store's namespace): a file is `f/<path>` → bytes; an
- * append adds a chunk `a/<path>\0<seq>` instead of rewriting the file, so logging a metric point
- * costs one small write however long its history is, and a write refused for quota (QuotaError,
- * nothing changed) never touches what was stored before.
+ * The tree inside a Store (keys under the store's namespace): a file is `f/<path>` → its head
+ * {bytes, through}; an append adds a chunk `a/<path>\0<seq>` instead of rewriting the file, so
+ * logging metric points costs one small write however long the history is, and a write refused
+ * for quota (QuotaError, nothing changed) never touches what was stored before. Reading a file
+ * with many chunks folds them into its head in ONE write (the head records the last chunk it
+ * holds, so a crash before the old chunks are deleted duplicates nothing). Chunks never change
+ * once written, so they are cached.
  */
 export class StoreTree implements TreeIo {
   private readonly index = new PathIndex();
-  /** path → number of chunks appended so far. */
-  private readonly chunks = new Map<string, number>();
+  /** path → seqs of its chunks, ascending. */
+  private readonly chunks = new Map<string, number[]>();
+  private readonly chunkCache = new Map<string, Uint8Array>();
   private loaded = false;
   readonly withLock = inProcessLocks();
 
@@ -158,9 +172,12 @@ export class StoreTree implements TreeIo {
       else if (k.startsWith('a/')) {
         const [p, seq] = k.slice(2).split('\0');
         paths.add(p);
-        this.chunks.set(p, Math.max(this.chunks.get(p) ?? 0, Number(seq) + 1));
+        let list = this.chunks.get(p);
+        if (!list) this.chunks.set(p, (list = []));
+        list.push(Number(seq));
       }
     }
+    for (const list of this.chunks.values()) list.sort((a, b) => a - b);
     this.index.rebuild(paths);
     this.loaded = true;
   }
@@ -173,41 +190,75 @@ export class StoreTree implements TreeIo {
     return `a/${path}\0${String(seq).padStart(9, '0')}`;
   }
 
+  private nextSeq(path: string): number {
+    const list = this.chunks.get(path);
+    return list && list.length ? list[list.length - 1] + 1 : 0;
+  }
+
   async read(path: string): Promise<Uint8Array | undefined> {
     await this.ready();
     if (!this.index.has(path)) return undefined;
-    const head = await this.store.get<Uint8Array>(`f/${path}`);
-    const n = this.chunks.get(path) ?? 0;
-    const parts: Uint8Array[] = head ? [head] : [];
-    for (let i = 0; i < n; i++) {
-      const c = await this.store.get<Uint8Array>(this.chunkKey(path, i));
+    const head = await this.store.get<StoredHead>(`f/${path}`);
+    const through = head?.through ?? -1;
+    const seqs = (this.chunks.get(path) ?? []).filter((s) => s > through);
+    const parts: Uint8Array[] = head ? [head.bytes] : [];
+    for (const seq of seqs) {
+      const key = this.chunkKey(path, seq);
+      let c = this.chunkCache.get(key);
+      if (!c) {
+        c = await this.store.get<Uint8Array>(key);
+        if (c) this.chunkCache.set(key, c);
+      }
       if (c) parts.push(c);
     }
-    return concat(parts);
+    const bytes = concat(parts);
+    if (seqs.length >= COMPACT_CHUNKS) await this.compact(path, bytes, seqs[seqs.length - 1]).catch(() => undefined);
+    return bytes;
+  }
+
+  /**
+   * Drops chunks a head already holds, except the newest: its key keeps the sequence going
+   * after a refresh (a new chunk must get a seq above `through`, or reads would skip it).
+   */
+  private async dropFolded(path: string, through: number): Promise<void> {
+    const all = this.chunks.get(path) ?? [];
+    const folded = all.filter((s) => s <= through);
+    for (const seq of folded.slice(0, -1)) {
+      const key = this.chunkKey(path, seq);
+      await this.store.delete(key);
+      this.chunkCache.delete(key);
+    }
+    this.chunks.set(path, [...folded.slice(-1), ...all.filter((s) => s > through)]);
+  }
+
+  private async compact(path: string, bytes: Uint8Array, through: number): Promise<void> {
+    await this.store.set(`f/${path}`, { bytes, through } satisfies StoredHead);
+    await this.dropFolded(path, through);
   }
 
   async write(path: string, bytes: Uint8Array): Promise<void> {
     await this.ready();
-    await this.store.set(`f/${path}`, bytes.slice());
-    const n = this.chunks.get(path) ?? 0;
-    // The new head replaces any earlier appends (only an import rewrites a metric file).
-    for (let i = 0; i < n; i++) await this.store.delete(this.chunkKey(path, i));
-    this.chunks.delete(path);
+    // The new head replaces earlier appends too: it claims every chunk so far.
+    const through = this.nextSeq(path) - 1;
+    await this.store.set(`f/${path}`, { bytes: bytes.slice(), through } satisfies StoredHead);
     this.index.add(path);
+    await this.dropFolded(path, through);
   }
 
   async appendMany(entries: [string, Uint8Array][]): Promise<void> {
     await this.ready();
-    const seqs = new Map<string, number>();
+    const seqs = new Map<string, number[]>();
     const writes: [string, unknown][] = entries.map(([p, b]) => {
-      const seq = seqs.get(p) ?? this.chunks.get(p) ?? 0;
-      seqs.set(p, seq + 1);
+      const mine = seqs.get(p) ?? [];
+      const seq = mine.length ? mine[mine.length - 1] + 1 : this.nextSeq(p);
+      mine.push(seq);
+      seqs.set(p, mine);
       return [this.chunkKey(p, seq), b.slice()];
     });
     // One transaction: a QuotaError leaves every chunk stored before, and none of these.
     await this.store.setMany(writes);
-    for (const [p, n] of seqs) {
-      this.chunks.set(p, n);
+    for (const [p, added] of seqs) {
+      this.chunks.set(p, [...(this.chunks.get(p) ?? []), ...added]);
       this.index.add(p);
     }
   }
@@ -221,8 +272,7 @@ export class StoreTree implements TreeIo {
     await this.ready();
     for (const f of this.index.under(path)) {
       await this.store.delete(`f/${f}`);
-      const n = this.chunks.get(f) ?? 0;
-      for (let i = 0; i < n; i++) await this.store.delete(this.chunkKey(f, i));
+      for (const seq of this.chunks.get(f) ?? []) await this.store.delete(this.chunkKey(f, seq));
     }
     await this.refresh();
   }
