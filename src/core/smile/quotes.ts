@@ -171,8 +171,13 @@ export function compareQuotes(a: QuoteRecord, b: QuoteRecord): number {
   return a.tsMs - b.tsMs || (a.underlying < b.underlying ? -1 : a.underlying > b.underlying ? 1 : 0) || a.expiryMs - b.expiryMs || a.strike - b.strike || (a.right === b.right ? 0 : a.right === 'C' ? -1 : 1);
 }
 
+/** ISO 8601 UTC, with milliseconds only when there are some. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
 /**
- * The long layout, vols in decimals, times ISO UTC with milliseconds, numbers at full float64
+ * The long layout, vols in decimals, times ISO UTC, numbers at full float64
  * precision (String(x) round-trips exactly); `meta` becomes "# key=value" lines.
  */
 export function writeQuotesCsv(quotes: readonly QuoteRecord[], meta: Record<string, string> = {}): string {
@@ -182,7 +187,7 @@ export function writeQuotesCsv(quotes: readonly QuoteRecord[], meta: Record<stri
   const body = Papa.unparse(
     {
       fields: [...QUOTE_COLUMNS, ...OPTIONAL_QUOTE_COLUMNS],
-      data: quotes.map((q) => [new Date(q.tsMs).toISOString(), q.underlying, new Date(q.expiryMs).toISOString(), String(q.strike), q.right, String(q.iv), String(q.spot), q.bid === undefined ? '' : String(q.bid), q.ask === undefined ? '' : String(q.ask), q.mark === undefined ? '' : String(q.mark)]),
+      data: quotes.map((q) => [isoTime(q.tsMs), q.underlying, isoTime(q.expiryMs), String(q.strike), q.right, String(q.iv), String(q.spot), q.bid === undefined ? '' : String(q.bid), q.ask === undefined ? '' : String(q.ask), q.mark === undefined ? '' : String(q.mark)]),
     },
     { newline: '\n' },
   );

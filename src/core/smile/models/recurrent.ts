@@ -1,0 +1,81 @@
+/**
+ * GRU and LSTM as fused cells: the input projection of every step is ONE matMul over the whole
+ * window ([B·T, F] · [F, 3H or 4H]), and each step then costs one matMul for all gates of the
+ * recurrent part plus a handful of elementwise ops. tfjs' stock tf.layers.gru / lstm run a
+ * separate small matMul per gate per step and go through the Layers API's per-step machinery
+ * (README, Benchmarks: the stock GRU layer trained ~4× slower than this cell on wasm at the seed's
+ * shapes). Gate equations are PyTorch's (torch.nn.GRU / LSTM), so weights mean the same thing:
+ *   GRU   r, z = σ(x W_xrz + b_xrz + h W_hrz + b_hrz);  n = tanh(x W_xn + b_xn + r ⊙ (h W_hn + b_hn));
+ *         h' = (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
+ *   LSTM  i, f, o = σ(·), g = tanh(·) of x W_x + h W_h + b;  c' = f ⊙ c + i ⊙ g;  h' = o ⊙ tanh(c')
+ * The head is a linear map of the last hidden state, as in the seed's models.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { VariableSet, dense, disposeAll, type SmileModelConfig, type SmileNet } from './common.ts';
+
+/** [B, T, F] → T tensors [B, G] of x·W + b (one matMul for the whole window). */
+function projectSteps(x: tf.Tensor3D, w: tf.Variable, b: tf.Variable): tf.Tensor2D[] {
+  const [B, T, F] = x.shape;
+  const g = w.shape[1]!;
+  const xw = dense(tf.reshape(x, [B * T, F]), w, b);
+  return tf.unstack(tf.transpose(tf.reshape(xw, [B, T, g]), [1, 0, 2])) as tf.Tensor2D[];
+}
+
+export function buildGru(cfg: SmileModelConfig, seed: number): SmileNet {
+  const H = cfg.hidden;
+  const vs = new VariableSet(seed);
+  const lim = 1 / Math.sqrt(H); // PyTorch's GRU init: U(−1/√H, 1/√H) for every weight and bias
+  const wx = vs.add('gru.w_x', [cfg.nInputs, 3 * H], { uniform: lim });
+  const bx = vs.add('gru.b_x', [3 * H], { uniform: lim });
+  const wh = vs.add('gru.w_h', [H, 3 * H], { uniform: lim });
+  const bh = vs.add('gru.b_h', [3 * H], { uniform: lim });
+  const wo = vs.add('head.w', [H, 1], 'glorot');
+  const bo = vs.add('head.b', [1], 'zeros');
+  return {
+    config: cfg,
+    variables: vs.map,
+    apply(x) {
+      const steps = projectSteps(x, wx, bx);
+      let h = tf.zeros([x.shape[0], H]) as tf.Tensor2D;
+      for (const xt of steps) {
+        const [xrz, xn] = tf.split(xt, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
+        const [hrz, hn] = tf.split(dense(h, wh, bh), [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
+        const [r, z] = tf.split(tf.sigmoid(tf.add(xrz, hrz)), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+        const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+        h = tf.add(n, tf.mul(z, tf.sub(h, n)));
+      }
+      return tf.reshape(dense(h, wo, bo), [-1]) as tf.Tensor1D;
+    },
+    dispose: () => disposeAll(vs.map),
+  };
+}
+
+export function buildLstm(cfg: SmileModelConfig, seed: number): SmileNet {
+  const H = cfg.hidden;
+  const vs = new VariableSet(seed);
+  const lim = 1 / Math.sqrt(H); // PyTorch's LSTM init
+  const wx = vs.add('lstm.w_x', [cfg.nInputs, 4 * H], { uniform: lim });
+  // One bias (PyTorch's b_ih + b_hh add up to one), gate order i, f, o, g.
+  const b = vs.add('lstm.b', [4 * H], { uniform: lim });
+  const wh = vs.add('lstm.w_h', [H, 4 * H], { uniform: lim });
+  const wo = vs.add('head.w', [H, 1], 'glorot');
+  const bo = vs.add('head.b', [1], 'zeros');
+  return {
+    config: cfg,
+    variables: vs.map,
+    apply(x) {
+      const steps = projectSteps(x, wx, b);
+      let h = tf.zeros([x.shape[0], H]) as tf.Tensor2D;
+      let c = h;
+      for (const xt of steps) {
+        const gates = tf.add(xt, tf.matMul(h, wh as tf.Tensor2D));
+        const [ifo, gRaw] = tf.split(gates, [3 * H, H], 1);
+        const [i, f, o] = tf.split(tf.sigmoid(ifo!), 3, 1);
+        c = tf.add(tf.mul(f!, c), tf.mul(i!, tf.tanh(gRaw!)));
+        h = tf.mul(o!, tf.tanh(c)) as tf.Tensor2D;
+      }
+      return tf.reshape(dense(h, wo, bo), [-1]) as tf.Tensor1D;
+    },
+    dispose: () => disposeAll(vs.map),
+  };
+}
