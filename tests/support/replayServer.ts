@@ -13,6 +13,7 @@
  *   Binance spot   {url}/binance/api/v3/klines
  *   Binance USD-M  {url}/binance/fapi/v1/{klines,fundingRate,premiumIndex,openInterest}
  *                  {url}/binance/futures/data/openInterestHist
+ *   Fear & Greed   {url}/alternative/fng/   (api.alternative.me/fng/)
  *   (one base serves both, as a proxy in front of api.binance.com and fapi.binance.com would)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -187,6 +188,8 @@ export async function startReplayServer(): Promise<ReplayServer> {
       if (path.endsWith('/premiumIndex')) return send(res, 200, { ...fixture<object>('binance_fapi_premiumIndex'), symbol: query.symbol }, h);
       if (path.endsWith('/openInterest')) return send(res, 200, fixture('binance_fapi_openInterest'), h);
     }
+    // alternative.me Crypto Fear & Greed Index history (the sentiment provider's source).
+    if (path === '/alternative/fng/' || path === '/alternative/fng') return send(res, 200, fixture('alternative_me_fng'));
     send(res, 404, { error: 'no such route' });
   };
 

@@ -6,7 +6,7 @@
  * in Node, a MemoryStore in a process) a matrix already built under the same key is returned as is.
  *
  * The registry (FEATURE_MODULES) says which modules exist and when the market has their data;
- * `modules` in the config chooses which are on (null: every module whose data the market has —
+ * `modules` in the config chooses which are on ('auto': every module whose data the market has —
  * btc always (it needs the surfaces), shitcoin only with shit_* keys, sentiment always (neutral
  * unless a provider is given), generic always).
  */
@@ -26,7 +26,8 @@ import { ShitcoinFeatureModule, type ShitcoinVariant } from './shitcoin.ts';
 export type { FeatureMatrix } from './featureEngine.ts';
 
 export interface FeatureConfig {
-  modules: string | null;
+  /** 'auto' (every module whose data the market has) or a comma-separated list. */
+  modules: string;
   realisedVolWindows: number[];
   returnWindows: number[];
   genericWindow: number;
@@ -41,7 +42,7 @@ export const MODULE_NAMES = ['btc', 'generic', 'sentiment', 'shitcoin'] as const
 export type ModuleName = (typeof MODULE_NAMES)[number];
 
 export const FEATURE_CONFIG_SPEC: ConfigSpec<FeatureConfig> = {
-  modules: { default: null, nullable: true, doc: 'modules on, comma-separated (btc, generic, sentiment, shitcoin); none: every module whose data the market has' },
+  modules: { default: 'auto', doc: 'modules on, comma-separated (btc, generic, sentiment, shitcoin); auto: every module whose data the market has' },
   realisedVolWindows: { default: [12, 48, 168], integer: true, min: 2, doc: 'btc: realised-vol windows of spot', unit: 'steps' },
   returnWindows: { default: [1, 4, 24, 168], integer: true, min: 1, doc: 'generic: log-return windows', unit: 'steps' },
   genericWindow: { default: 24, integer: true, min: 2, doc: 'generic: realised vol, range and volume z-score window', unit: 'steps' },
@@ -99,7 +100,7 @@ export const FEATURE_MODULES: Record<ModuleName, ModuleEntry> = {
 
 /** The modules a config turns on for a market (names checked; a module without its data is an error). */
 export function activeModules(m: MarketData, c: FeatureConfig): ModuleName[] {
-  if (c.modules === null) return MODULE_NAMES.filter((n) => FEATURE_MODULES[n].hasData(m));
+  if (c.modules.trim() === 'auto') return MODULE_NAMES.filter((n) => FEATURE_MODULES[n].hasData(m));
   const names = c.modules.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new InputError('no module named (give e.g. btc,generic)', 'features.modules');
   for (const n of names) {
