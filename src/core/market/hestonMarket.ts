@@ -29,6 +29,7 @@
  * every `surfaceEvery`-th step (default 1: every step); other steps have has_surface 0, as real
  * snapshots arrive less often than bars.
  */
+import { defaultsOf, resolveConfig, type ConfigSpec } from '../config.ts';
 import { InputError } from '../errors.ts';
 import { throttledProgress, throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
 import { Rng } from '../math/rng.ts';
@@ -92,34 +93,67 @@ export interface HestonMarketConfig {
   tGrid: number[];
 }
 
-export const DEFAULT_HESTON_MARKET_CONFIG: HestonMarketConfig = {
-  nSteps: 10_000,
-  seed: 1,
-  dtYears: 1 / 8760,
-  startMs: Date.UTC(2024, 0, 1, 1),
-  s0: 40_000,
-  v0: 0.05,
-  regimes: [{ kappa: 3, theta: 0.05, sigma: 0.6, rho: -0.5 }],
-  regimeSwitchProb: 0,
-  mu0: 0,
-  lambda: 0,
-  surfaceEvery: 1,
-  surfaceVarianceFloor: 1e-6,
-  futNoise: 0.0005,
-  fundingEvery: 8,
-  fundingMean: 1e-4,
-  fundingStd: 1e-4,
-  oiLevel: 1e5,
-  oiLogStd: 0.1,
-  volumeLevel: 1e6,
-  volumeLogStd: 0.5,
-  shitcoin: true,
-  shitS0: 0.1,
-  shitBeta: 1.5,
-  shitIdioVol: 0.8,
-  kGrid: [...SEED_GRID.kGrid],
-  tGrid: [...SEED_GRID.tGrid],
+/** Every field but `regimes` (a list of objects, parsed by parseHestonMarketConfig). */
+export const HESTON_MARKET_CONFIG_SPEC: ConfigSpec<Omit<HestonMarketConfig, 'regimes'>> = {
+  nSteps: { default: 10_000, integer: true, min: 2, doc: 'rows of the market', unit: 'steps' },
+  seed: { default: 1, integer: true, doc: 'seed of every stream' },
+  dtYears: { default: 1 / 8760, min: 1e-9, doc: 'bar interval (hourly)', unit: 'years' },
+  startMs: { default: Date.UTC(2024, 0, 1, 1), doc: 'close time of row 0 (2024-01-01T01:00Z)', unit: 'ms UTC' },
+  s0: { default: 40_000, min: 1e-12, doc: 'initial spot' },
+  v0: { default: 0.05, min: 0, doc: 'initial variance (22 % vol)' },
+  regimeSwitchProb: { default: 0, min: 0, max: 1, doc: 'per-step probability of leaving the current regime' },
+  mu0: { default: 0, doc: 'drift μ₀ (μ_t = μ₀ + λ·v_t)', unit: 'per year' },
+  lambda: { default: 0, doc: 'variance-linked drift λ (μ_t = μ₀ + λ·v_t)' },
+  surfaceEvery: { default: 1, integer: true, min: 1, doc: 'price a surface on every N-th step (others: has_surface 0)', unit: 'steps' },
+  surfaceVarianceFloor: { default: 1e-6, min: 1e-12, doc: 'floor on the variance a surface is priced at (QE may return v = 0)' },
+  futNoise: { default: 0.0005, min: 0, doc: 'futures noise: F = S·(1 + futNoise·Z)' },
+  fundingEvery: { default: 8, integer: true, min: 1, doc: 'funding is paid on every N-th step', unit: 'steps' },
+  fundingMean: { default: 1e-4, doc: 'mean funding payment' },
+  fundingStd: { default: 1e-4, min: 0, doc: 'std of a funding payment' },
+  oiLevel: { default: 1e5, min: 1e-12, doc: 'open-interest level' },
+  oiLogStd: { default: 0.1, min: 0, doc: 'open-interest log-std' },
+  volumeLevel: { default: 1e6, min: 1e-12, doc: 'volume level at v = θ of regime 0 (BTC volume scales with √(v/θ))' },
+  volumeLogStd: { default: 0.5, min: 0, doc: 'volume log-std' },
+  shitcoin: { default: true, doc: 'include a shitcoin (shit_prices, shit_volumes, shit_funding)' },
+  shitS0: { default: 0.1, min: 1e-12, doc: 'shitcoin initial price' },
+  shitBeta: { default: 1.5, doc: 'shitcoin beta to BTC’s log return' },
+  shitIdioVol: { default: 0.8, min: 0, doc: 'shitcoin idiosyncratic vol', unit: 'per √year' },
+  kGrid: { default: [...SEED_GRID.kGrid], doc: 'surface log-moneyness grid ln(K/F) (the bundled checkpoint’s)' },
+  tGrid: { default: [...SEED_GRID.tGrid], min: 1e-9, doc: 'surface maturities (the bundled checkpoint’s)', unit: 'years' },
 };
+
+export const DEFAULT_HESTON_MARKET_CONFIG: HestonMarketConfig = {
+  ...defaultsOf(HESTON_MARKET_CONFIG_SPEC),
+  regimes: [{ kappa: 3, theta: 0.05, sigma: 0.6, rho: -0.5 }],
+};
+
+/**
+ * A HestonMarketConfig from JSON (a --config file): `regimes` is a list of {kappa, theta, sigma,
+ * rho}; every other key as HESTON_MARKET_CONFIG_SPEC; unknown keys are an InputError naming `where`.
+ */
+export function parseHestonMarketConfig(json: unknown, where: string): HestonMarketConfig {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new InputError('must be a JSON object', where);
+  const { regimes, ...rest } = json as Record<string, unknown>;
+  const out: HestonMarketConfig = { ...resolveConfig(HESTON_MARKET_CONFIG_SPEC, rest, where), regimes: DEFAULT_HESTON_MARKET_CONFIG.regimes.map((r) => ({ ...r })) };
+  if (regimes !== undefined) {
+    if (!Array.isArray(regimes) || regimes.length === 0) throw new InputError('must be a non-empty list of {kappa, theta, sigma, rho}', `${where}: regimes`);
+    out.regimes = regimes.map((r, i) => {
+      const at = `${where}: regimes[${i}]`;
+      if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new InputError('must be an object {kappa, theta, sigma, rho}', at);
+      const keys = Object.keys(r);
+      const extra = keys.filter((k) => !['kappa', 'theta', 'sigma', 'rho'].includes(k));
+      if (extra.length) throw new InputError(`unknown key "${extra[0]}" (known: kappa, theta, sigma, rho)`, at);
+      const get = (k: string) => {
+        const v = (r as Record<string, unknown>)[k];
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`must be a number, got ${JSON.stringify(v)}`, `${at}.${k}`);
+        return v;
+      };
+      return { kappa: get('kappa'), theta: get('theta'), sigma: get('sigma'), rho: get('rho') };
+    });
+  }
+  validate(out);
+  return out;
+}
 
 /**
  * Two regimes — calm (θ 0.02: 14 % vol, mild skew) and stressed (θ 0.08: 28 %, σ 0.9, ρ −0.7) —
@@ -162,16 +196,11 @@ export function qeVarianceStep(v: number, p: { kappa: number; theta: number; sig
   return u <= pm ? 0 : Math.log((1 - pm) / (1 - u)) / beta;
 }
 
+/** The regimes' constraints (every other field is checked by HESTON_MARKET_CONFIG_SPEC). */
 function validate(c: HestonMarketConfig): void {
   const bad = (field: string, why: string) => {
-    throw new InputError(why, `HestonMarketConfig.${field}`);
+    throw new InputError(why, `HestonMarketConfig: ${field}`);
   };
-  if (!Number.isInteger(c.nSteps) || c.nSteps < 2) bad('nSteps', `must be an integer ≥ 2, got ${c.nSteps}`);
-  for (const f of ['surfaceEvery', 'fundingEvery'] as const) if (!Number.isInteger(c[f]) || c[f] < 1) bad(f, `must be an integer ≥ 1, got ${c[f]}`);
-  for (const f of ['dtYears', 's0', 'shitS0', 'oiLevel', 'volumeLevel', 'surfaceVarianceFloor'] as const) if (!(c[f] > 0)) bad(f, `must be > 0, got ${c[f]}`);
-  for (const f of ['v0', 'futNoise', 'fundingStd', 'oiLogStd', 'volumeLogStd', 'shitIdioVol'] as const) if (!(c[f] >= 0)) bad(f, `must be ≥ 0, got ${c[f]}`);
-  for (const f of ['mu0', 'lambda', 'shitBeta', 'fundingMean'] as const) if (!Number.isFinite(c[f])) bad(f, `must be a finite number, got ${c[f]}`);
-  if (!(c.regimeSwitchProb >= 0 && c.regimeSwitchProb <= 1)) bad('regimeSwitchProb', `must be in [0, 1], got ${c.regimeSwitchProb}`);
   if (!Array.isArray(c.regimes) || c.regimes.length === 0) bad('regimes', 'needs at least one regime');
   c.regimes.forEach((r, i) => {
     if (!(r.kappa > 0)) bad(`regimes[${i}].kappa`, `must be > 0, got ${r.kappa}`);
@@ -183,7 +212,8 @@ function validate(c: HestonMarketConfig): void {
 
 /** The Heston market as MarketData, with its ground truth (btc_variance, heston_params, regime). */
 export async function simulateHestonMarket(config: Partial<HestonMarketConfig> = {}, seed?: number, ctx: JobContext = {}): Promise<MarketData> {
-  const c: HestonMarketConfig = { ...DEFAULT_HESTON_MARKET_CONFIG, ...config, ...(seed !== undefined ? { seed } : {}) };
+  const { regimes, ...rest } = config;
+  const c: HestonMarketConfig = { ...resolveConfig(HESTON_MARKET_CONFIG_SPEC, { ...rest, ...(seed !== undefined ? { seed } : {}) }, 'HestonMarketConfig'), regimes: regimes ?? DEFAULT_HESTON_MARKET_CONFIG.regimes };
   validate(c);
   const n = c.nSteps;
   const dt = c.dtYears;

@@ -21,7 +21,7 @@
  * Every draw comes from Rng.stream(seed, SIM_STREAM.x), one stream per series, so adding a series
  * never changes the others.
  */
-import { InputError } from '../errors.ts';
+import { defaultsOf, resolveConfig, type ConfigSpec } from '../config.ts';
 import { Rng } from '../math/rng.ts';
 import { SEED_GRID, YEAR_MS } from '../surface/types.ts';
 import { checkMarketData, type MarketData } from './marketData.ts';
@@ -72,30 +72,32 @@ export interface SimMarketConfig {
   tGrid: number[];
 }
 
-export const DEFAULT_SIM_MARKET_CONFIG: SimMarketConfig = {
-  nSteps: 10_000,
-  dt: 1,
-  muBtc: 0,
-  muShit: 0,
-  volBtc: 0.02,
-  volShit: 0.05,
-  seed: 123,
-  dtYears: 1 / 8760,
-  startMs: Date.UTC(2024, 0, 1, 1),
-  btcS0: 40_000,
-  shitS0: 0.1,
-  futNoise: 0.001,
-  fundingEvery: 8,
-  fundingMean: 1e-4,
-  fundingStd: 1e-4,
-  oiLevel: 1e5,
-  oiLogStd: 0.1,
-  volumeLevel: 1e6,
-  volumeLogStd: 0.5,
-  baseIv: null,
-  kGrid: [...SEED_GRID.kGrid],
-  tGrid: [...SEED_GRID.tGrid],
+export const SIM_MARKET_CONFIG_SPEC: ConfigSpec<SimMarketConfig> = {
+  nSteps: { default: 10_000, integer: true, min: 2, doc: 'rows of the market (seed n_steps)', unit: 'steps' },
+  dt: { default: 1, min: 1e-12, doc: 'step length in the units μ and σ are given in (seed dt = 1: per step)' },
+  muBtc: { default: 0, doc: 'BTC drift per unit of dt (seed mu_btc)' },
+  muShit: { default: 0, doc: 'shitcoin drift per unit of dt (seed mu_shit)' },
+  volBtc: { default: 0.02, min: 0, doc: 'BTC vol per √dt (seed vol_btc: 2 % per step)' },
+  volShit: { default: 0.05, min: 0, doc: 'shitcoin vol per √dt (seed vol_shit)' },
+  seed: { default: 123, integer: true, doc: 'seed of every stream (seed default 123)' },
+  dtYears: { default: 1 / 8760, min: 1e-9, doc: 'bar interval for timestamps and dtYears (hourly)', unit: 'years' },
+  startMs: { default: Date.UTC(2024, 0, 1, 1), doc: 'close time of row 0 (2024-01-01T01:00Z)', unit: 'ms UTC' },
+  btcS0: { default: 40_000, min: 1e-12, doc: 'initial BTC spot' },
+  shitS0: { default: 0.1, min: 1e-12, doc: 'initial shitcoin price' },
+  futNoise: { default: 0.001, min: 0, doc: 'futures noise: F = S·(1 + futNoise·Z) (seed 0.001)' },
+  fundingEvery: { default: 8, integer: true, min: 1, doc: 'funding is paid on every N-th step (8-hourly on hourly bars)', unit: 'steps' },
+  fundingMean: { default: 1e-4, doc: 'mean funding payment (1 bp per 8 h)' },
+  fundingStd: { default: 1e-4, min: 0, doc: 'std of a funding payment' },
+  oiLevel: { default: 1e5, min: 1e-12, doc: 'open-interest level' },
+  oiLogStd: { default: 0.1, min: 0, doc: 'open-interest log-std' },
+  volumeLevel: { default: 1e6, min: 1e-12, doc: 'volume level per step (shit_volumes, btc_volumes)' },
+  volumeLogStd: { default: 0.5, min: 0, doc: 'volume log-std' },
+  baseIv: { default: null, nullable: true, min: 0, doc: 'level of the décor surface (none: volBtc, as the seed’s base_iv = vol_btc)' },
+  kGrid: { default: [...SEED_GRID.kGrid], doc: 'surface log-moneyness grid ln(K/F) (the bundled checkpoint’s)' },
+  tGrid: { default: [...SEED_GRID.tGrid], min: 1e-9, doc: 'surface maturities (the bundled checkpoint’s)', unit: 'years' },
 };
+
+export const DEFAULT_SIM_MARKET_CONFIG: SimMarketConfig = defaultsOf(SIM_MARKET_CONFIG_SPEC);
 
 /** Close times of n bars of dtYears each, the first at startMs. */
 export function barTimes(n: number, startMs: number, dtYears: number): Float64Array {
@@ -140,20 +142,9 @@ export function decorSurface(baseIv: number, kGrid: readonly number[], tGrid: re
   return Float64Array.from({ length: kGrid.length * nt }, (_, c) => baseIv + 0.2 * Math.abs(kGrid[Math.floor(c / nt)]!) + 0.1 * Math.log(1 + tGrid[c % nt]!));
 }
 
-function validate(c: SimMarketConfig): void {
-  const bad = (field: string, why: string) => {
-    throw new InputError(why, `SimMarketConfig.${field}`);
-  };
-  if (!Number.isInteger(c.nSteps) || c.nSteps < 2) bad('nSteps', `must be an integer ≥ 2, got ${c.nSteps}`);
-  if (!Number.isInteger(c.fundingEvery) || c.fundingEvery < 1) bad('fundingEvery', `must be an integer ≥ 1, got ${c.fundingEvery}`);
-  for (const f of ['dt', 'dtYears', 'btcS0', 'shitS0', 'oiLevel', 'volumeLevel'] as const) if (!(c[f] > 0)) bad(f, `must be > 0, got ${c[f]}`);
-  for (const f of ['volBtc', 'volShit', 'futNoise', 'fundingStd', 'oiLogStd', 'volumeLogStd'] as const) if (!(c[f] >= 0)) bad(f, `must be ≥ 0, got ${c[f]}`);
-}
-
 /** The seed's simulate_market: MarketData with GBM prices and the décor surface. */
 export function simulateMarket(config: Partial<SimMarketConfig> = {}, seed?: number): MarketData {
-  const c: SimMarketConfig = { ...DEFAULT_SIM_MARKET_CONFIG, ...config, ...(seed !== undefined ? { seed } : {}) };
-  validate(c);
+  const c: SimMarketConfig = resolveConfig(SIM_MARKET_CONFIG_SPEC, { ...config, ...(seed !== undefined ? { seed } : {}) }, 'SimMarketConfig');
   const n = c.nSteps;
   const s = (id: number) => Rng.stream(c.seed, id);
   const btcPrices = gbmPath(n, c.btcS0, c.muBtc, c.volBtc, c.dt, s(SIM_STREAM.btc));

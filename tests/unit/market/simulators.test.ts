@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decorSurface, simulateMarket, DEFAULT_SIM_MARKET_CONFIG } from '../../../src/core/market/simulator.ts';
-import { HESTON_REGIME_PRESET, qeVarianceStep, simulateHestonMarket } from '../../../src/core/market/hestonMarket.ts';
+import { HESTON_REGIME_PRESET, parseHestonMarketConfig, qeVarianceStep, simulateHestonMarket } from '../../../src/core/market/hestonMarket.ts';
 import { readMarketNpz, writeMarketNpz } from '../../../src/core/market/marketData.ts';
 import { hestonIvSurface } from '../../../src/core/heston/surface.ts';
 import { Rng } from '../../../src/core/math/rng.ts';
@@ -27,8 +27,19 @@ describe('simulateMarket (seed VI)', () => {
     expect(simulateMarket({ nSteps: 300 }, 10).btcPrices[299]).not.toBe(simulateMarket({ nSteps: 300 }, 9).btcPrices[299]);
   });
   it('refuses a bad config naming the field', () => {
-    expect(() => simulateMarket({ nSteps: 1 })).toThrow(/SimMarketConfig\.nSteps/);
-    expect(() => simulateMarket({ volBtc: -1 })).toThrow(/SimMarketConfig\.volBtc/);
+    expect(() => simulateMarket({ nSteps: 1 })).toThrow(/SimMarketConfig: nSteps: must be ≥ 2/);
+    expect(() => simulateMarket({ volBtc: -1 })).toThrow(/SimMarketConfig: volBtc/);
+    expect(() => simulateMarket({ volBTC: 0.1 } as never)).toThrow(/SimMarketConfig: unknown key "volBTC"/);
+  });
+  it('reads a Heston market config from JSON, refusing unknown keys and bad regimes by name', async () => {
+    const c = parseHestonMarketConfig({ nSteps: 50, regimes: [{ kappa: 2, theta: 0.04, sigma: 0.5, rho: -0.6 }], lambda: 3 }, 'h.json');
+    expect(c.nSteps).toBe(50);
+    expect(c.regimes).toEqual([{ kappa: 2, theta: 0.04, sigma: 0.5, rho: -0.6 }]);
+    expect(c.kGrid).toEqual(SEED_GRID.kGrid);
+    expect(() => parseHestonMarketConfig({ nStep: 5 }, 'h.json')).toThrow(/h\.json: unknown key "nStep"/);
+    expect(() => parseHestonMarketConfig({ regimes: [{ kappa: 2, theta: 0.04, sigma: 0.5 }] }, 'h.json')).toThrow(/h\.json: regimes\[0\]\.rho: must be a number/);
+    expect(() => parseHestonMarketConfig({ regimes: [{ kappa: 2, theta: 0.04, sigma: 0, rho: 0 }] }, 'h.json')).toThrow(/regimes\[0\]\.sigma: must be > 0/);
+    await expect(simulateHestonMarket({ nSteps: 1 })).rejects.toThrow(/HestonMarketConfig: nSteps/);
   });
 });
 
