@@ -58,8 +58,8 @@ export interface ReplayServer {
   deribitBase: string;
   binanceSpotBase: string;
   binanceFuturesBase: string;
-  /** Every HTTP request seen: path (no query) and query parameters. */
-  requests: { path: string; query: Record<string, string> }[];
+  /** Every HTTP request seen: path (no query), query parameters and arrival (Date.now(), ms). */
+  requests: { path: string; query: Record<string, string>; atMs: number }[];
   /** Queue failures for the next requests to a path (matched by suffix, e.g. "get_index_price"). */
   fail(pathSuffix: string, ...failures: Failure[]): void;
   /** Replace the body a Deribit method returns (the `result` field). */
@@ -147,7 +147,7 @@ export async function startReplayServer(): Promise<ReplayServer> {
     const u = new URL(req.url ?? '/', 'http://x');
     const query = Object.fromEntries(u.searchParams.entries());
     const path = u.pathname;
-    requests.push({ path, query });
+    requests.push({ path, query, atMs: Date.now() });
     if (req.method === 'OPTIONS') return send(res, 204, '');
     // A route that answers without CORS headers: a browser refuses to show it to the page.
     if (path.startsWith('/nocors/')) {

@@ -9,7 +9,7 @@ import { CancelledError, type JobContext } from '../jobs.ts';
 import { Rng } from '../math/rng.ts';
 import { InputError } from '../errors.ts';
 import { buildUrl, FeedError, getRaw, num, optNum, parseJsonBody, systemClock, type Clock, type FetchLike } from './http.ts';
-import { backoffDelay, DEFAULT_BACKOFF, WeightLimiter, type BackoffConfig } from './rateLimit.ts';
+import { DEFAULT_BACKOFF, DEFAULT_MAX_RETRY_AFTER_MS, formatWaitCap, planRetry, WeightLimiter, type BackoffConfig } from './rateLimit.ts';
 import type { FeedStatus } from './deribit.ts';
 
 export const BINANCE_SPOT_URL = 'https://api.binance.com';
@@ -137,7 +137,7 @@ export class BinanceClient {
       timeoutMs: 15_000,
       spotWeightPerMinute: 6000,
       futuresWeightPerMinute: 2400,
-      maxRetryAfterMs: 120_000,
+      maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
       backoff: { ...DEFAULT_BACKOFF, maxRetries: 3 },
       ...config,
     };
@@ -178,17 +178,15 @@ export class BinanceClient {
       }
       let wait: number;
       let why: string;
-      if (s === 429 || s === 418) {
-        const ra = Number(raw.headers.get('retry-after'));
-        wait = Number.isFinite(ra) && ra >= 0 ? ra * 1000 : backoffDelay(attempt, this.config.backoff, this.rng);
-        why = s === 418 ? 'HTTP 418 (IP banned for ignoring 429s)' : 'HTTP 429 (request weight exceeded)';
-        if (wait > this.config.maxRetryAfterMs || attempt >= this.config.backoff.maxRetries) {
-          throw new FeedError('binance', 'rate-limit', `${why}; Retry-After ${Math.round(wait / 1000)} s${attempt >= this.config.backoff.maxRetries ? `, gave up after ${attempt + 1} attempts` : ', longer than this client waits'}`, url, { status: s });
-        }
-      } else if (s >= 500) {
-        why = `HTTP ${s}`;
-        if (attempt >= this.config.backoff.maxRetries) throw new FeedError('binance', 'http', `HTTP ${s}; gave up after ${attempt + 1} attempts`, url, { status: s });
-        wait = backoffDelay(attempt, this.config.backoff, this.rng);
+      if (s === 429 || s === 418 || s >= 500) {
+        // Retry-After on 429/418 (rate limits) and on 503 (maintenance), else backoff.
+        const plan = planRetry(attempt, raw.headers.get('retry-after'), this.config.clock.now(), this.config.backoff, this.rng);
+        wait = plan.waitMs;
+        why = s === 418 ? 'HTTP 418 (IP banned for ignoring 429s)' : s === 429 ? 'HTTP 429 (request weight exceeded)' : `HTTP ${s}`;
+        const kind = s >= 500 ? 'http' : 'rate-limit';
+        if (plan.retryAfterMs !== undefined && plan.retryAfterMs > this.config.maxRetryAfterMs) throw new FeedError('binance', kind, `${why}; ${plan.says}, longer than this client waits (${formatWaitCap(this.config.maxRetryAfterMs)})`, url, { status: s });
+        if (attempt >= this.config.backoff.maxRetries) throw new FeedError('binance', kind, `${why}; gave up after ${attempt + 1} attempts (last ${plan.says})`, url, { status: s });
+        why += `, ${plan.says}`;
       } else {
         let body: unknown;
         try {

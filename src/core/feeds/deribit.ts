@@ -9,7 +9,7 @@ import { CancelledError, type JobContext } from '../jobs.ts';
 import { Rng } from '../math/rng.ts';
 import { buildUrl, FeedError, getRaw, optNum, parseJsonBody, systemClock, type Clock, type FetchLike } from './http.ts';
 import { parseInstrumentName, type Instrument } from '../io/instruments.ts';
-import { backoffDelay, CreditPool, DEFAULT_BACKOFF, DERIBIT_CREDITS, type BackoffConfig, type CreditConfig } from './rateLimit.ts';
+import { CreditPool, DEFAULT_BACKOFF, DEFAULT_MAX_RETRY_AFTER_MS, DERIBIT_CREDITS, formatWaitCap, planRetry, type BackoffConfig, type CreditConfig } from './rateLimit.ts';
 
 export const DERIBIT_BASE_URL = 'https://www.deribit.com/api/v2';
 export const DERIBIT_WS_URL = 'wss://www.deribit.com/ws/api/v2';
@@ -26,6 +26,8 @@ export interface DeribitConfig {
   timeoutMs: number;
   credits: CreditConfig;
   backoff: BackoffConfig;
+  /** A Retry-After longer than this is reported instead of waited out (as the Binance client does). */
+  maxRetryAfterMs: number;
 }
 
 export interface BookSummaryRow {
@@ -116,6 +118,7 @@ export class DeribitClient {
       timeoutMs: 15_000,
       credits: DERIBIT_CREDITS,
       backoff: DEFAULT_BACKOFF,
+      maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
       ...config,
     };
     this.pool = new CreditPool(this.config.credits, this.config.clock);
@@ -123,8 +126,11 @@ export class DeribitClient {
   }
 
   /**
-   * One public method call. Retries (with jittered exponential backoff) on error 10028, HTTP 429
-   * and 5xx; any other JSON-RPC error is thrown at once with Deribit's code and message.
+   * One public method call. Retries on error 10028, HTTP 429 and 5xx — after the server's
+   * Retry-After when it sends one (seconds or an HTTP date; issue 14: a 429 with Retry-After: 1
+   * was retried after 0.4 s), else after jittered exponential backoff. A Retry-After above
+   * `maxRetryAfterMs` is reported, not waited out. Any other JSON-RPC error is thrown at once with
+   * Deribit's code and message.
    */
   async call(method: string, params: Record<string, string | number | boolean | undefined>, ctx: JobContext = {}): Promise<unknown> {
     try {
@@ -169,13 +175,15 @@ export class DeribitClient {
           return body.result;
         }
       }
-      if (attempt >= backoff.maxRetries) {
-        const kind = raw.status >= 500 ? 'http' : 'rate-limit';
-        throw new FeedError('deribit', kind, `${retryWhy}; gave up after ${attempt + 1} attempts`, url, { status: raw.status, code: kind === 'rate-limit' ? TOO_MANY_REQUESTS : undefined });
+      const kind = raw.status >= 500 ? 'http' : 'rate-limit';
+      const extra = { status: raw.status, code: kind === 'rate-limit' ? TOO_MANY_REQUESTS : undefined };
+      const plan = planRetry(attempt, raw.headers.get('retry-after'), clock.now(), backoff, this.rng);
+      if (plan.retryAfterMs !== undefined && plan.retryAfterMs > this.config.maxRetryAfterMs) {
+        throw new FeedError('deribit', kind, `${retryWhy}; ${plan.says}, longer than this client waits (${formatWaitCap(this.config.maxRetryAfterMs)})`, url, extra);
       }
-      const wait = backoffDelay(attempt, backoff, this.rng);
-      ctx.onProgress?.({ done: attempt + 1, message: `deribit: ${retryWhy}; retrying in ${wait} ms` });
-      await clock.sleep(wait, ctx.signal);
+      if (attempt >= backoff.maxRetries) throw new FeedError('deribit', kind, `${retryWhy}; gave up after ${attempt + 1} attempts (last ${plan.says})`, url, extra);
+      ctx.onProgress?.({ done: attempt + 1, message: `deribit: ${retryWhy}, ${plan.says}; retrying in ${plan.waitMs} ms` });
+      await clock.sleep(plan.waitMs, ctx.signal);
     }
   }
 

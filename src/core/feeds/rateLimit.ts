@@ -137,3 +137,56 @@ export function backoffDelay(attempt: number, cfg: BackoffConfig, rng: Rng): num
   const raw = Math.min(cfg.maxMs, cfg.baseMs * 2 ** attempt);
   return Math.round(raw * (0.5 + 0.5 * rng.uniform()));
 }
+
+/** A Retry-After longer than this is reported as a rate-limit error instead of waited out (2 min). */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 120_000;
+
+/**
+ * Retry-After (RFC 9110 §10.2.3): delay-seconds ("1", also "1.5" from lenient servers) or an
+ * HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT", a time already past waits 0). Milliseconds to wait,
+ * or undefined when the header is absent or unreadable (then the caller's backoff applies).
+ * `Number(null)` is 0, so an absent header must not go through Number().
+ */
+export function parseRetryAfter(header: string | null | undefined, nowMs: number): number | undefined {
+  if (header === null || header === undefined) return undefined;
+  const h = header.trim();
+  if (h === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(h)) return Math.round(Number(h) * 1000);
+  // HTTP-dates always name a weekday and GMT; requiring the letters keeps "12" or "-1" from
+  // reaching Date.parse, which reads bare numbers as years.
+  if (!/[a-z]/i.test(h)) return undefined;
+  const at = Date.parse(h);
+  return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
+}
+
+export interface RetryPlan {
+  /** What to wait before the next attempt. */
+  waitMs: number;
+  /** The server's Retry-After in ms, when it sent a readable one. */
+  retryAfterMs: number | undefined;
+  /** For the progress line and the error: "Retry-After 1 s" or "backoff 412 ms". */
+  says: string;
+}
+
+/**
+ * The wait before retry `attempt` (0 = after the first refusal): the server's Retry-After when it
+ * sent one — it knows when its window reopens, and retrying sooner is what gets an IP banned —
+ * else jittered exponential backoff. No random draw when the header decides, so seeded waits stay
+ * reproducible either way.
+ */
+export function planRetry(attempt: number, retryAfterHeader: string | null | undefined, nowMs: number, backoff: BackoffConfig, rng: Rng): RetryPlan {
+  const retryAfterMs = parseRetryAfter(retryAfterHeader, nowMs);
+  if (retryAfterMs !== undefined) return { waitMs: retryAfterMs, retryAfterMs, says: `Retry-After ${formatSeconds(retryAfterMs)}` };
+  const waitMs = backoffDelay(attempt, backoff, rng);
+  return { waitMs, retryAfterMs: undefined, says: `backoff ${waitMs} ms` };
+}
+
+/** "2 min", "90 s": the cap in an error message. */
+export function formatWaitCap(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : formatSeconds(ms);
+}
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
