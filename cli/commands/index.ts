@@ -10,6 +10,7 @@ import { feedCommands } from './feeds.ts';
 import { inverseCommands } from './inverse.ts';
 import { runsCommands } from './runs.ts';
 import { hestonCommands } from './heston.ts';
+import { rlEnvCommands } from './rlEnv.ts';
 
 export const COMMANDS: CommandDef[] = [
   // commands: one spread per module
@@ -18,6 +19,7 @@ export const COMMANDS: CommandDef[] = [
   ...feedCommands,
   ...inverseCommands,
   ...runsCommands,
+  ...rlEnvCommands,
   doctor,
   selftest,
 ];
