@@ -13,7 +13,7 @@ import type { SmileNet } from './models/registry.ts';
 import { N_SEED_FEATURES, featureMatrix } from './optionFeatures.ts';
 import { contractSegments, distinctTimes, ivFromTarget, writeWindow, type SequenceSet, type SmileTarget, type TargetScale } from './sequences.ts';
 import { netFromCheckpoint, scalerOf, type SmileCheckpoint } from './checkpoint.ts';
-import type { OptionRight, QuoteRecord } from './quotes.ts';
+import { isoTime, type OptionRight, type QuoteRecord } from './quotes.ts';
 
 export const MATURITY_BUCKETS = [
   { name: '<7d', lo: -Infinity, hi: 7 },
@@ -179,5 +179,5 @@ export async function predictSmile(ck: SmileCheckpoint, quotes: readonly QuoteRe
     })
     .sort((a, b) => a.strike - b.strike || (a.right < b.right ? -1 : 1));
   const q0 = quotes[picked[0]!.seg[picked[0]!.end]!]!;
-  return { at: new Date(at).toISOString(), expiry: new Date(chosen).toISOString(), underlying: q0.underlying, spot: q0.spot, contracts, skipped };
+  return { at: isoTime(at), expiry: isoTime(chosen), underlying: q0.underlying, spot: q0.spot, contracts, skipped };
 }

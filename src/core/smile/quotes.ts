@@ -182,12 +182,14 @@ export function isoTime(ms: number): string {
  */
 export function writeQuotesCsv(quotes: readonly QuoteRecord[], meta: Record<string, string> = {}): string {
   const head = Object.entries({ iv_unit: 'decimal', ...meta })
-    .map(([k, v]) => `# ${k}=${v}`)
+    .map(([k, v]) => `# ${k}=${v.replace(/[;\n]/g, ',')}`)
     .join('\n');
+  // Optional price columns only when some quote has them (the bundled sample has none).
+  const optional = OPTIONAL_QUOTE_COLUMNS.filter((c) => quotes.some((q) => q[c] !== undefined));
   const body = Papa.unparse(
     {
-      fields: [...QUOTE_COLUMNS, ...OPTIONAL_QUOTE_COLUMNS],
-      data: quotes.map((q) => [isoTime(q.tsMs), q.underlying, isoTime(q.expiryMs), String(q.strike), q.right, String(q.iv), String(q.spot), q.bid === undefined ? '' : String(q.bid), q.ask === undefined ? '' : String(q.ask), q.mark === undefined ? '' : String(q.mark)]),
+      fields: [...QUOTE_COLUMNS, ...optional],
+      data: quotes.map((q) => [isoTime(q.tsMs), q.underlying, isoTime(q.expiryMs), String(q.strike), q.right, String(q.iv), String(q.spot), ...optional.map((c) => (q[c] === undefined ? '' : String(q[c])))]),
     },
     { newline: '\n' },
   );

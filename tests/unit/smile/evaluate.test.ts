@@ -34,7 +34,7 @@ describe('predictSmile', () => {
     const r = await trainSmile({ ...SMALL.mlp, epochs: 2 }, { quotes, session: SESSION, ivUnit: 'decimal' });
     const at = quotes[6 * 300]!.tsMs;
     const s = await predictSmile(r.checkpoint, quotes, at + 30_000); // between two quotes: the last one ≤ it
-    expect(s.at).toBe(new Date(at).toISOString());
+    expect(s.at).toBe(new Date(at).toISOString().replace('.000Z', 'Z'));
     expect(s.contracts).toHaveLength(6);
     expect(s.contracts.map((c) => `${c.strike}${c.right}`)).toEqual(['561C', '561P', '590C', '590P', '620C', '620P']);
     for (const c of s.contracts) {
@@ -48,7 +48,7 @@ describe('predictSmile', () => {
     const last = quotes[quotes.length - 1]!;
     const end = await predictSmile(r.checkpoint, quotes, last.tsMs, { expiryDayMs: Date.UTC(2026, 0, 25) });
     expect(end.contracts.every((c) => c.realised_iv === null)).toBe(true);
-    expect(end.expiry).toBe(new Date(last.expiryMs).toISOString());
+    expect(end.expiry).toBe(new Date(last.expiryMs).toISOString().replace('.000Z', 'Z'));
     await expect(predictSmile(r.checkpoint, quotes, last.tsMs, { expiryDayMs: Date.UTC(2026, 0, 26) })).rejects.toThrow(/no contract expiring on 2026-01-26/);
     await expect(predictSmile(r.checkpoint, quotes, quotes[0]!.tsMs - 1)).rejects.toThrow(/no quote at or before/);
     await expect(predictSmile(r.checkpoint, quotes, quotes[6 * 3]!.tsMs)).rejects.toThrow(/no contract has 8 gap-free quotes/);
