@@ -10,6 +10,7 @@ import { feedCommands } from './feeds.ts';
 import { inverseCommands } from './inverse.ts';
 import { runsCommands } from './runs.ts';
 import { hestonCommands } from './heston.ts';
+import { smileCommands } from './smile.ts';
 import { rlEnvCommands } from './rlEnv.ts';
 
 export const COMMANDS: CommandDef[] = [
@@ -19,6 +20,7 @@ export const COMMANDS: CommandDef[] = [
   ...feedCommands,
   ...inverseCommands,
   ...runsCommands,
+  ...smileCommands,
   ...rlEnvCommands,
   doctor,
   selftest,
