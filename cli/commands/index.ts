@@ -10,8 +10,10 @@ import { feedCommands } from './feeds.ts';
 import { inverseCommands } from './inverse.ts';
 import { runsCommands } from './runs.ts';
 import { hestonCommands } from './heston.ts';
-import { smileCommands } from './smile.ts';
+import { rlAgentCommands } from './rlAgent.ts';
+import { RL_COMMANDS } from './rl.ts';
 import { rlEnvCommands } from './rlEnv.ts';
+import { smileCommands } from './smile.ts';
 
 export const COMMANDS: CommandDef[] = [
   // commands: one spread per module
@@ -20,8 +22,10 @@ export const COMMANDS: CommandDef[] = [
   ...feedCommands,
   ...inverseCommands,
   ...runsCommands,
-  ...smileCommands,
+  ...RL_COMMANDS,
+  ...rlAgentCommands,
   ...rlEnvCommands,
+  ...smileCommands,
   doctor,
   selftest,
 ];
