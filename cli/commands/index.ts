@@ -10,8 +10,10 @@ import { feedCommands } from './feeds.ts';
 import { inverseCommands } from './inverse.ts';
 import { runsCommands } from './runs.ts';
 import { hestonCommands } from './heston.ts';
+import { rlAgentCommands } from './rlAgent.ts';
 import { RL_COMMANDS } from './rl.ts';
 import { rlEnvCommands } from './rlEnv.ts';
+import { smileCommands } from './smile.ts';
 
 export const COMMANDS: CommandDef[] = [
   // commands: one spread per module
@@ -21,7 +23,9 @@ export const COMMANDS: CommandDef[] = [
   ...inverseCommands,
   ...runsCommands,
   ...RL_COMMANDS,
+  ...rlAgentCommands,
   ...rlEnvCommands,
+  ...smileCommands,
   doctor,
   selftest,
 ];
