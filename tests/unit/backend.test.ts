@@ -94,7 +94,7 @@ describe('self-test (Node)', () => {
       expect(c.ms).toBeGreaterThan(0);
     }
     const train = wasm.checks[1]!.detail;
-    // One Adam step on a seeded batch must reduce the loss (it is a descent step on this batch).
+    // One AdamW step on a seeded batch must reduce the loss (it is a descent step on this batch).
     expect(train.loss_after!).toBeLessThan(train.loss_before!);
     expect(tf.getBackend()).toBe('wasm');
   });
@@ -115,6 +115,28 @@ describe('self-test (Node)', () => {
         expect(mm.errorRatio).toBeGreaterThan(1);
         expect(mm.message).toMatch(/beyond the float32 bound/);
         expect(r.ok).toBe(false);
+      },
+    );
+  });
+
+  it("checks the inverse network's own ops: a wrong dense-conv matMul fails the train check (issue 14)", async () => {
+    // The [8, 240] product is the first denseConv2d of the check's encoder (5·6 cells × 8 filters
+    // for a batch of 8) — a shape only the network's dense-conv route produces. One part in 1e3 on
+    // every entry: invisible to the 64 × 64 matmul check, ten times the train check's 1e-4.
+    await initBackend('wasm');
+    await withCorruptMatMul(
+      'wasm',
+      (out, backend) => {
+        if (out.shape.join() !== '8,240') return;
+        const v = (backend as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(out);
+        for (let i = 0; i < v.length; i++) v[i]! *= 1.001;
+      },
+      async () => {
+        const r = await runSelftest({ backends: ['wasm'], size: 64 });
+        const [mm, train] = r.results[0]!.checks;
+        expect(mm!.ok).toBe(true);
+        expect(train!.ok).toBe(false);
+        expect(train!.message).toMatch(/AdamW step of the inverse network's ops differs from cpu/);
       },
     );
   });

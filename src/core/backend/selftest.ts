@@ -4,17 +4,24 @@
  *
  *  1. matmul — a seeded n × n matMul (default 128), compared element by element with the cpu
  *     backend against a rigorous float32 error bound;
- *  2. train — one Adam step of a small conv net (conv 3×3×8 → ReLU → max-pool 2 → dense) on a
- *     seeded [8, 5, 6, 1] batch: loss before and after, gradients and updated weights compared with
- *     the cpu backend. The net is built from patchConv2d / patchMaxPool (selection matMuls), because
- *     the wasm backend has no Conv2DBackpropFilter and would otherwise be unable to train at all.
+ *  2. train — one AdamW step of a small net built from EXACTLY the ops the inverse network trains
+ *     with (src/core/inverse/model.ts): denseConv2d → biasAdd → ReLU → strideMaxPool, twice, then
+ *     fastMatMul + biasAdd, updated by the lab's flat AdamW (src/core/nn/adamw.ts), on a seeded
+ *     [8, 5, 6, 2] batch (the network's input: IV and mask channels on the seed grid): loss before
+ *     and after, gradients and updated weights compared with the cpu backend. (The first version
+ *     trained patchConv2d / patchMaxPool with tf.train.adam — ops the network no longer runs, so
+ *     a backend could pass it and still train the network wrongly.)
+ *
+ * The train check's median time also ranks the backends for training (rank.ts): what a backend
+ * measures here, not a fixed order.
  *
  * One tfjs backend is active per thread, so the cpu reference is computed first, then each
  * backend in turn; the backend active before the call is restored afterwards.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../math/rng.ts';
-import { patchConv2d, patchMaxPool } from '../nn/patchConv.ts';
+import { biasAdd, denseConv2d, fastMatMul, strideMaxPool } from '../nn/patchConv.ts';
+import { AdamW } from '../nn/adamw.ts';
 import { throwIfAborted, type JobContext } from '../jobs.ts';
 import { errorMessage } from '../errors.ts';
 import { activeBackendName, initBackend, isBackendName, type BackendName } from './backends.ts';
@@ -133,27 +140,31 @@ function compareMatmul(x: MatmulInputs, got: Float32Array, ref: Float32Array) {
 // ---------------------------------------------------------------------------------------------
 // one training step of a small conv net
 
-const BATCH: [number, number, number, number] = [8, 5, 6, 1];
-const FILTERS = 8;
-const LEARNING_RATE = 0.01;
-/**
- * Adam's ε, fixed: left unset, tfjs takes it from the backend (1e-7, or 1e-4 where WebGL reports
- * half-float precision), and the backends would then run different algorithms.
- */
-const ADAM_EPSILON = 1e-7;
+/** The inverse network's input: a batch of 5 × 6 maps with two channels (IV, mask). */
+export const SELFTEST_BATCH: [number, number, number, number] = [8, 5, 6, 2];
+const BATCH = SELFTEST_BATCH;
+/** Filters of the two conv blocks (the network's defaults are 16, 32: halved to keep the cpu reference quick). */
+const FILTERS: [number, number] = [8, 16];
+const LEARNING_RATE = 1e-3;
+/** AdamW's ε and decay, fixed (the trainer's defaults) so every backend runs the same algorithm. */
+const ADAMW = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 };
 
 interface TrainInputs {
   x: Float32Array;
   y: Float32Array;
-  kernel: Float32Array;
-  bias: Float32Array;
-  dense: Float32Array;
-  denseBias: Float32Array;
+  /** conv1 kernel, conv1 bias, conv2 kernel, conv2 bias, dense w, dense b. */
+  weights: Float32Array[];
 }
 
-function pooledSize(): number {
+/** ceil(ceil(5/2)/2) × ceil(ceil(6/2)/2) × F2 = 2 × 2 × 16. */
+function flatSize(): number {
   const [, h, w] = BATCH;
-  return Math.ceil(h / 2) * Math.ceil(w / 2) * FILTERS;
+  return Math.ceil(Math.ceil(h / 2) / 2) * Math.ceil(Math.ceil(w / 2) / 2) * FILTERS[1];
+}
+
+function weightShapes(): number[][] {
+  const c = BATCH[3];
+  return [[3, 3, c, FILTERS[0]], [FILTERS[0]], [3, 3, FILTERS[0], FILTERS[1]], [FILTERS[1]], [flatSize(), 1], [1]];
 }
 
 function trainInputs(seed: number): TrainInputs {
@@ -161,12 +172,10 @@ function trainInputs(seed: number): TrainInputs {
   const [b, h, w, c] = BATCH;
   const x = seededArray(b * h * w * c, rng);
   const y = seededArray(b, rng);
-  // Glorot-like scales so activations stay O(1) and no ReLU is dead for the whole batch.
-  const kernel = seededArray(9 * c * FILTERS, rng, Math.sqrt(2 / (9 * c)));
-  const bias = seededArray(FILTERS, rng, 0.1);
-  const dense = seededArray(pooledSize(), rng, Math.sqrt(1 / pooledSize()));
-  const denseBias = seededArray(1, rng, 0.1);
-  return { x, y, kernel, bias, dense, denseBias };
+  // He-like scales so activations stay O(1) and no ReLU is dead for the whole batch.
+  const fanIn = [9 * c, 1, 9 * FILTERS[0], 1, flatSize(), 1];
+  const weights = weightShapes().map((shape, i) => seededArray(shape.reduce((a, d) => a * d, 1), rng, i % 2 ? 0.1 : Math.sqrt(2 / fanIn[i]!)));
+  return { x, y, weights };
 }
 
 interface TrainOutputs {
@@ -176,39 +185,44 @@ interface TrainOutputs {
   weights: Float32Array[];
 }
 
+let selftestVarId = 0;
+
 async function runTrainStep(inp: TrainInputs): Promise<TrainOutputs> {
   const [b, h, w, c] = BATCH;
-  const vars = [
-    tf.variable(tf.tensor4d(inp.kernel, [3, 3, c, FILTERS]), true, undefined),
-    tf.variable(tf.tensor1d(inp.bias), true),
-    tf.variable(tf.tensor2d(inp.dense, [pooledSize(), 1]), true),
-    tf.variable(tf.tensor1d(inp.denseBias), true),
-  ];
-  const [kernel, bias, dense, denseBias] = vars as [tf.Variable<tf.Rank.R4>, tf.Variable<tf.Rank.R1>, tf.Variable<tf.Rank.R2>, tf.Variable<tf.Rank.R1>];
-  const xs = tf.tensor4d(inp.x, [b, h, w, c]);
+  const [f1, f2] = FILTERS;
+  const shapes = weightShapes();
+  const vars = inp.weights.map((a, i) => tf.variable(tf.tensor(a, shapes[i]!), true, `selftest_${i}_${selftestVarId++}`));
+  const [k1, b1, k2, b2, wd, bd] = vars as [tf.Variable<tf.Rank.R4>, tf.Variable, tf.Variable<tf.Rank.R4>, tf.Variable, tf.Variable<tf.Rank.R2>, tf.Variable];
+  const xs = tf.tensor2d(inp.x, [b, h * w * c]);
   const ys = tf.tensor2d(inp.y, [b, 1]);
-  const optimizer = tf.train.adam(LEARNING_RATE, 0.9, 0.999, ADAM_EPSILON);
+  const optimizer = new AdamW(new Map(vars.map((v) => [v.name, v])), ADAMW);
+  // The encoder block of InverseHestonModel.encode, at the check's sizes.
   const lossFn = () =>
     tf.tidy(() => {
-      const conv = tf.relu(patchConv2d(xs, kernel).add(bias)) as tf.Tensor4D;
-      const pooled = patchMaxPool(conv, 2, 2).reshape([b, pooledSize()]);
-      const pred = tf.matMul(pooled, dense).add(denseBias);
-      return tf.losses.meanSquaredError(ys, pred) as tf.Scalar;
+      const c1 = denseConv2d(xs, k1, h, w, false).reshape([b * h * w, f1]) as tf.Tensor2D;
+      let m = strideMaxPool(tf.relu(biasAdd(c1, b1)).reshape([b, h, w, f1]) as tf.Tensor4D, 2);
+      const [, h2, w2] = m.shape;
+      const c2 = denseConv2d(m.reshape([b, h2 * w2 * f1]) as tf.Tensor2D, k2, h2, w2).reshape([b * h2 * w2, f2]) as tf.Tensor2D;
+      m = strideMaxPool(tf.relu(biasAdd(c2, b2)).reshape([b, h2, w2, f2]) as tf.Tensor4D, 2);
+      const pred = biasAdd(fastMatMul(m.reshape([b, flatSize()]) as tf.Tensor2D, wd), bd);
+      return tf.mean(tf.square(tf.sub(pred, ys))) as tf.Scalar;
     });
   try {
     const before = lossFn();
     const { value, grads } = tf.variableGrads(lossFn, vars);
     value.dispose();
     const gradTensors = vars.map((v) => grads[v.name]!);
-    optimizer.applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
+    const gradData = (await Promise.all(gradTensors.map((g) => g.data()))) as Float32Array[];
+    optimizer.apply(grads, LEARNING_RATE);
+    tf.dispose(gradTensors);
     const after = lossFn();
     const out: TrainOutputs = {
       lossBefore: (await before.data())[0]!,
       lossAfter: (await after.data())[0]!,
-      grads: (await Promise.all(gradTensors.map((g) => g.data()))) as Float32Array[],
+      grads: gradData,
       weights: (await Promise.all(vars.map((v) => v.data()))) as Float32Array[],
     };
-    tf.dispose([before, after, ...gradTensors]);
+    tf.dispose([before, after]);
     return out;
   } finally {
     optimizer.dispose();
@@ -218,11 +232,12 @@ async function runTrainStep(inp: TrainInputs): Promise<TrainOutputs> {
 
 /**
  * Tolerances, with why:
- *  - losses: relative 1e-4. The forward pass is three layers of float32 sums of ≤ 72 terms;
+ *  - losses: relative 1e-4. The forward pass is three layers of float32 sums of ≤ 144 terms;
  *    differently ordered sums differ by ~1e-6 relative, so 1e-4 leaves two orders of margin
  *    while a wrong kernel (an index slip, a missing bias) changes the loss by far more.
  *  - gradients: 1e-4 · max|g| absolute, same argument one backward pass deeper.
- *  - updated weights: Adam's first step is w − lr·g/(|g|+ε), i.e. ±lr by the SIGN of g. Where
+ *  - updated weights: AdamW's first step is w − lr·(g/(|g|+ε) + λ·w), i.e. ±lr by the SIGN of g
+ *    (the decay λ·w is the same on every backend, ~1e-6 here). Where
  *    |g| is well above the gradient tolerance the sign is certain and both backends must land
  *    within 1e-5 (float32 rounding of O(1) weights is ~1e-7); where |g| is within noise the
  *    sign may legitimately differ, and the difference is bounded by the step itself, 2·lr.
@@ -339,7 +354,7 @@ export async function runSelftest(opts: SelftestOptions, ctx: JobContext = {}): 
           }, 'matMul differs from cpu beyond the float32 bound'),
         );
         throwIfAborted(ctx.signal);
-        checks.push(await check('train', () => runTrainStep(tr), [refTr, refTrMs], (got) => compareTrain(got, refTr), 'the Adam step differs from cpu beyond tolerance'));
+        checks.push(await check('train', () => runTrainStep(tr), [refTr, refTrMs], (got) => compareTrain(got, refTr), 'the AdamW step of the inverse network\'s ops differs from cpu beyond tolerance'));
         results.push({ backend: name, ok: checks.every((c) => c.ok), initMs: init.ms, checks });
       } catch (e) {
         if ((e as Error)?.name === 'CancelledError') throw e;

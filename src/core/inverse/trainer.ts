@@ -18,7 +18,7 @@ import { PARAM_NAMES } from '../heston/params.ts';
 import type { Surface } from '../surface/types.ts';
 import type { Store } from '../store/store.ts';
 import { decodeCheckpoint, encodeCheckpoint, type InverseCheckpoint, type JsonValue } from './checkpoint.ts';
-import { AdamW, DEFAULT_ADAMW, type AdamWState } from './adamw.ts';
+import { AdamW, DEFAULT_ADAMW, type AdamWState } from '../nn/adamw.ts';
 import { HestonInverseDataset, RealIvSurfaceDataset, checkGrid, gatherBatch, type EncodedSet, type LabelledSurfaces } from './datasets.ts';
 import { InverseHestonModel, defaultTopology, type InverseTopology } from './model.ts';
 import { computeNormalisation, decodeParams, type InverseNormalisation } from './normalisation.ts';
