@@ -9,18 +9,15 @@
  *   rl gae       computeGae on JSON (checking the recursion by hand)
  *   rl stats     computePnlStats of an equity list
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname } from 'node:path';
 import { InputError } from '../../src/core/errors.ts';
 import type { JobContext } from '../../src/core/jobs.ts';
-import { initBackend } from '../../src/core/backend/backends.ts';
 import { configFlags, configFromFlags, configHelp, resolveConfig } from '../../src/core/config.ts';
-import { decodeCheckpoint, type LoadedCheckpoint } from '../../src/core/inverse/checkpoint.ts';
+import type { LoadedCheckpoint } from '../../src/core/inverse/checkpoint.ts';
 import type { JsonValue } from '../../src/core/io/bundle.ts';
 import { readMarketNpz, type MarketData } from '../../src/core/market/marketData.ts';
-import { FEATURE_CONFIG_SPEC, activeModules, buildFeatureMatrix, type FeatureConfig, type FeatureDeps } from '../../src/core/features/featureMatrix.ts';
+import { FEATURE_CONFIG_SPEC, buildFeatureMatrix, type FeatureConfig, type FeatureDeps } from '../../src/core/features/featureMatrix.ts';
 import { parseEnvConfig } from '../../src/core/rl/envConfig.ts';
 import { PPO_CONFIG_SPEC, resolvePpoConfig } from '../../src/core/rl/ppoConfig.ts';
 import { trainOnMarket } from '../../src/core/rl/ppo.ts';
@@ -29,25 +26,9 @@ import { runBacktest } from '../../src/core/rl/backtest.ts';
 import { computeGae } from '../../src/core/rl/gae.ts';
 import { computePnlStats } from '../../src/core/rl/pnlStats.ts';
 import { configParams, runTracked } from '../../src/core/tracking/tracker.ts';
+import { loadFeatureDeps, readBytes, readJsonFile, useWasm } from '../rlInputs.ts';
 import { TRACKING_HELP, TRACKING_OPTIONS, startRunFromArgs } from '../tracking.ts';
 import { intOption, numberOption, parse, positiveIntOption, readJsonInput, requireOption, type CommandDef } from '../io.ts';
-
-function readBytes(file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file));
-  } catch (e) {
-    throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
-  }
-}
-
-function readJsonFile(file: string): unknown {
-  const text = new TextDecoder().decode(readBytes(file));
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`not valid JSON: ${(e as Error).message}`, file);
-  }
-}
 
 async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
   await mkdir(dirname(file) || '.', { recursive: true });
@@ -56,31 +37,10 @@ async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
   await rename(tmp, file);
 }
 
-async function useWasm(): Promise<void> {
-  const a = await initBackend('wasm');
-  if (!a.ok) throw new InputError(`the wasm backend is unavailable here: ${a.error}`);
-}
-
-const BUNDLED = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'public', 'checkpoints');
-
-async function loadInverse(file: string): Promise<LoadedCheckpoint> {
-  return decodeCheckpoint(readBytes(file), basename(file));
-}
-
-/**
- * The networks the active feature modules need: --inverse CKPT (or the bundled seed-grid network)
- * for btc, the bundled pseudo-surface network for shitcoin. Loaded only when a module is on.
- */
+/** The feature networks (cli/rlInputs.ts) and the BTC network's hash, which the agent records. */
 async function featureDeps(market: MarketData, fc: FeatureConfig, inverseFile: string | undefined): Promise<{ deps: FeatureDeps; inverseHash: string | null }> {
-  const active = activeModules(market, fc);
-  const deps: FeatureDeps = {};
-  let inverseHash: string | null = null;
-  if (active.includes('btc')) {
-    deps.inverse = await loadInverse(inverseFile ?? join(BUNDLED, 'seed-grid-heston.hlckpt'));
-    inverseHash = (deps.inverse as LoadedCheckpoint).hash;
-  }
-  if (active.includes('shitcoin')) deps.shitcoinInverse = await loadInverse(join(BUNDLED, 'shitcoin-pseudo-heston.hlckpt'));
-  return { deps, inverseHash };
+  const deps = await loadFeatureDeps(market, fc, inverseFile);
+  return { deps, inverseHash: (deps.inverse as LoadedCheckpoint | undefined)?.hash ?? null };
 }
 
 function round(x: number | null, digits = 6): number | null {
