@@ -725,7 +725,8 @@ export { MemoryTree, StoreTree };
 /** How a job's end maps onto a run status: cancelled (Ctrl-C, Stop) → KILLED, an error → FAILED. */
 export function endStatusFor(error: unknown): RunStatus {
   if (error === undefined) return 'FINISHED';
-  return (error as Error)?.name === 'CancelledError' ? 'KILLED' : 'FAILED';
+  const name = (error as Error)?.name;
+  return name === 'CancelledError' || name === 'AbortError' ? 'KILLED' : 'FAILED';
 }
 
 /**
