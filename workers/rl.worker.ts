@@ -5,11 +5,31 @@
 import { exposeJobs } from './expose.ts';
 import { backendJobs } from './backend.ts';
 import { envEpisodeJob } from '../src/core/rl/envJobs.ts';
+import type { JobContext } from '../src/core/jobs.ts';
+import { IdbStore } from '../src/core/store/idb.ts';
+import { namespaced } from '../src/core/store/store.ts';
+import { PauseGate } from '../src/core/inverse/pauseGate.ts';
+import { savedRun, trainJob, type TrainJobArgs } from '../src/core/rl/ppo.ts';
+import { backtestJob } from '../src/core/rl/backtest.ts';
+
+/** PPO training state: the pause gate of the running job and the run's store (IndexedDB "rl/"). */
+const gate = new PauseGate();
+const rlStore = namespaced(new IdbStore(), 'rl');
 
 export const rlJobs = {
   ...backendJobs,
   /** Simulate a market, build its features, run one seeded episode (src/core/rl/envJobs.ts). */
   envEpisode: envEpisodeJob,
+  /** PPO on a market's first part; periodic resumable states in IndexedDB (src/core/rl/ppo.ts trainJob). */
+  train: (a: TrainJobArgs, ctx: JobContext) => {
+    gate.resume();
+    return trainJob(a, { store: rlStore, gate }, ctx);
+  },
+  pause: () => gate.pause(),
+  resume: () => gate.resume(),
+  savedRun: () => savedRun(rlStore),
+  /** The deterministic policy on the held-out span beside buy-and-hold and flat (src/core/rl/backtest.ts). */
+  backtest: backtestJob,
 };
 
 export type RlJobs = typeof rlJobs;

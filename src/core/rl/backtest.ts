@@ -19,8 +19,15 @@
  * feature names (in order) and observation size; a difference is an InputError that names it.
  */
 import { InputError } from '../errors.ts';
+import type { JobContext } from '../jobs.ts';
+import { resolveConfig } from '../config.ts';
 import type { MarketData } from '../market/marketData.ts';
-import { agentFromCheckpoint, frozenStateBuilder, type AgentCheckpoint } from './agentCheckpoint.ts';
+import { simulateMarket, type SimMarketConfig } from '../market/simulator.ts';
+import { simulateHestonMarket, type HestonMarketConfig } from '../market/hestonMarket.ts';
+import { decodeCheckpoint } from '../inverse/checkpoint.ts';
+import { FEATURE_CONFIG_SPEC, activeModules, buildFeatureMatrix, type FeatureConfig, type FeatureDeps } from '../features/featureMatrix.ts';
+import type { FeatureMatrix } from '../features/featureEngine.ts';
+import { agentFromCheckpoint, decodeAgentCheckpoint, frozenStateBuilder, type AgentCheckpoint } from './agentCheckpoint.ts';
 import { computePnlStats, periodsPerYearOf, probabilisticSharpeRatio, sharpeBootstrapCi, simpleReturns, type PnlStats } from './pnlStats.ts';
 import { TradingEnv, type FeatureRows } from './tradingEnv.ts';
 
@@ -196,4 +203,69 @@ export function runBacktest(c: AgentCheckpoint, market: MarketData, features: Fe
       regimeFeatures,
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs for the RL page's worker (workers/rl.worker.ts): the same in a worker and in Node.
+
+/** A market a job can rebuild: simulated from a seed, or given as data (a stored RealMarketData). */
+export type MarketSpec =
+  | { kind: 'gbm'; steps: number; seed: number; config?: Partial<SimMarketConfig> }
+  | { kind: 'heston'; steps: number; seed: number; config?: Partial<HestonMarketConfig> }
+  | { kind: 'data'; data: MarketData };
+
+export interface FeatureInputs {
+  features?: Partial<FeatureConfig>;
+  /** BTC inverse network (.hlckpt bytes), e.g. the bundled one; needed when the btc module is on. */
+  inverse?: Uint8Array;
+  /** Pseudo-surface network for the shitcoin module. */
+  shitcoinInverse?: Uint8Array;
+}
+
+export async function marketFromSpec(spec: MarketSpec, ctx: JobContext = {}): Promise<MarketData> {
+  if (spec.kind === 'data') return spec.data;
+  if (!Number.isInteger(spec.steps) || spec.steps < 3) throw new InputError(`must be a whole number ≥ 3, got ${spec.steps}`, 'market.steps');
+  if (spec.kind === 'gbm') return simulateMarket({ ...spec.config, nSteps: spec.steps }, spec.seed);
+  if (spec.kind === 'heston') return simulateHestonMarket({ ...spec.config, nSteps: spec.steps }, spec.seed, ctx);
+  throw new InputError(`must be gbm, heston or data, got ${JSON.stringify((spec as { kind: unknown }).kind)}`, 'market.kind');
+}
+
+/** Market → feature matrix with the given networks (cached nowhere: the job's inputs define it). */
+export async function marketAndFeatures(spec: MarketSpec, f: FeatureInputs, ctx: JobContext = {}): Promise<{ market: MarketData; features: FeatureMatrix; featureConfig: FeatureConfig; inverseHash: string | null }> {
+  const market = await marketFromSpec(spec, ctx);
+  const featureConfig = resolveConfig(FEATURE_CONFIG_SPEC, f.features ?? {}, 'features');
+  const active = activeModules(market, featureConfig);
+  const deps: FeatureDeps = {};
+  let inverseHash: string | null = null;
+  if (active.includes('btc')) {
+    if (!f.inverse) throw new InputError('the btc features need the BTC inverse network (the page passes the bundled one)', 'inverse');
+    const ck = await decodeCheckpoint(f.inverse, 'inverse.hlckpt');
+    deps.inverse = ck;
+    inverseHash = ck.hash;
+  }
+  if (active.includes('shitcoin')) {
+    if (!f.shitcoinInverse) throw new InputError('the shitcoin features need the pseudo-surface network', 'shitcoinInverse');
+    deps.shitcoinInverse = await decodeCheckpoint(f.shitcoinInverse, 'shitcoin-inverse.hlckpt');
+  }
+  const features = await buildFeatureMatrix(market, featureConfig, deps, ctx);
+  return { market, features, featureConfig, inverseHash };
+}
+
+export interface BacktestJobArgs extends FeatureInputs {
+  /** The agent (.hlckpt bytes). */
+  agent: Uint8Array;
+  market: MarketSpec;
+  fromFraction?: number;
+  seed?: number;
+}
+
+/** Decode the agent, rebuild the market's features with the agent's feature config, backtest. */
+export async function backtestJob(a: BacktestJobArgs, ctx: JobContext = {}): Promise<BacktestResult & { featureNames: string[] }> {
+  const ckpt = await decodeAgentCheckpoint(a.agent, 'agent.hlckpt');
+  const { market, features, inverseHash } = await marketAndFeatures(a.market, { ...a, features: ckpt.featureConfig as Partial<FeatureConfig> }, ctx);
+  const trainedWith = ckpt.provenance.inverse ?? null;
+  if (trainedWith !== null && inverseHash !== null && trainedWith !== inverseHash) {
+    throw new InputError(`the agent was trained on features of another inverse network (${String(trainedWith).slice(0, 12)}…, here ${inverseHash.slice(0, 12)}…)`, 'inverse');
+  }
+  return { ...runBacktest(ckpt, market, features, { fromFraction: a.fromFraction, seed: a.seed, file: market.name }), featureNames: features.names };
 }

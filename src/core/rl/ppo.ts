@@ -43,7 +43,8 @@ import type { FeatureMatrix } from '../features/featureEngine.ts';
 import { StateBuilder } from '../features/stateBuilder.ts';
 import { resolveEnvConfig, type EnvConfig, type EnvConfigInput } from './envConfig.ts';
 import { VecTradingEnv } from './vecEnv.ts';
-import type { AgentCheckpoint } from './agentCheckpoint.ts';
+import { decodeAgentCheckpoint, encodeAgentCheckpoint, type AgentCheckpoint } from './agentCheckpoint.ts';
+import { marketAndFeatures, type FeatureInputs, type MarketSpec } from './backtest.ts';
 
 export const PPO_STREAM = { shuffle: 0x5100 } as const;
 
@@ -660,4 +661,81 @@ export async function trainOnMarket(inputs: MarketTrainInputs, opts: TrainPpoOpt
     },
   }, ctx);
   return { ...result, checkpoint: checkpointOf(result.config, result.agent, vec, inputs, span, result.history, envConfig), trainSpan: span };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The RL page's training job (workers/rl.worker.ts): market spec → features → trainOnMarket, with
+// the resumable state, the job's arguments and the latest agent in a Store (IndexedDB in the
+// browser), so a closed tab loses at most `checkpointEvery` iterations.
+
+export interface TrainJobArgs extends FeatureInputs {
+  market: MarketSpec;
+  env?: EnvConfigInput;
+  ppo?: Partial<PPOConfig>;
+  trainFraction?: number;
+  /** Iterations between stored states (default 5). */
+  checkpointEvery?: number;
+  /** Continue the run stored under run/ (its own arguments are used; the others are ignored). */
+  resume?: boolean;
+  name?: string;
+}
+
+export interface TrainJobResult {
+  /** The agent checkpoint (.hlckpt bytes). */
+  agent: Uint8Array;
+  hash: string;
+  history: IterationDiagnostics[];
+  seconds: number;
+  trainSpan: { start: number; end: number };
+  featureNames: string[];
+  marketName: string;
+}
+
+export const RUN_KEYS = { args: 'run/args', state: 'run/latest', agent: 'run/agent' } as const;
+
+export async function trainJob(a: TrainJobArgs, deps: { store?: Store; gate?: PauseGate; run?: MetricsSink }, ctx: JobContext = {}): Promise<TrainJobResult> {
+  let args = a;
+  let resume: PpoResumeState | undefined;
+  if (a.resume) {
+    const stored = await deps.store?.get<TrainJobArgs>(RUN_KEYS.args);
+    resume = await deps.store?.get<PpoResumeState>(RUN_KEYS.state);
+    if (!stored || !resume) throw new InputError('there is no stored run to resume', 'resume');
+    args = stored;
+  } else if (deps.store) {
+    await deps.store.delete(RUN_KEYS.state);
+    await deps.store.set(RUN_KEYS.args, { ...a, resume: false });
+  }
+  const { market, features, featureConfig, inverseHash } = await marketAndFeatures(args.market, args, ctx);
+  const r = await trainOnMarket(
+    {
+      market, features, featureConfig: featureConfig as unknown as { [k: string]: JsonValue }, envConfig: args.env, ppo: args.ppo, trainFraction: args.trainFraction, name: args.name,
+      provenance: { market: market.name, inverse: inverseHash, featureModules: features.modules },
+    },
+    {
+      store: deps.store,
+      stateKey: RUN_KEYS.state,
+      gate: deps.gate,
+      resume,
+      run: deps.run,
+      checkpointEvery: args.checkpointEvery ?? 5,
+      onAgentCheckpoint: async (c) => {
+        if (deps.store) await deps.store.set(RUN_KEYS.agent, await encodeAgentCheckpoint(c));
+      },
+    },
+    ctx,
+  );
+  const bytes = await encodeAgentCheckpoint(r.checkpoint);
+  r.agent.dispose();
+  if (deps.store) await deps.store.set(RUN_KEYS.agent, bytes);
+  const hash = (await decodeAgentCheckpoint(bytes, 'agent.hlckpt')).hash;
+  return { agent: bytes, hash, history: r.history, seconds: r.seconds, trainSpan: r.trainSpan, featureNames: features.names, marketName: market.name };
+}
+
+/** What a page shows of a stored run: how far it got, its diagnostics, and whether it finished. */
+export async function savedRun(store: Store): Promise<{ iteration: number; iterations: number; history: IterationDiagnostics[]; finished: boolean; args: TrainJobArgs; agent: Uint8Array | null } | null> {
+  const state = await store.get<PpoResumeState>(RUN_KEYS.state);
+  const args = await store.get<TrainJobArgs>(RUN_KEYS.args);
+  if (!state || !args) return null;
+  const iterations = Math.max(1, Math.floor(state.config.totalSteps / state.config.rolloutLen));
+  return { iteration: state.iteration, iterations, history: state.history, finished: state.iteration >= iterations, args, agent: (await store.get<Uint8Array>(RUN_KEYS.agent)) ?? null };
 }

@@ -216,3 +216,33 @@ describe('trainPpo', () => {
     expect(performance.now() - abortedAt).toBeLessThan(150);
   }, 30_000);
 });
+
+describe('trainJob / backtestJob (the RL page worker jobs)', () => {
+  it('stores a resumable run, resumes it after a cancel, backtests the agent', async () => {
+    const { trainJob, savedRun } = await import('../../../src/core/rl/ppo.ts');
+    const { backtestJob } = await import('../../../src/core/rl/backtest.ts');
+    const store = new MemoryStore();
+    const args = {
+      market: { kind: 'gbm' as const, steps: 600, seed: 3 },
+      features: { modules: 'generic,sentiment' },
+      env: { window: 4 },
+      ppo: { rolloutLen: 128, numEnvs: 4, minibatchSize: 64, epochs: 1, totalSteps: 128 * 4, seed: 2 },
+      checkpointEvery: 1,
+    };
+    const ac = new AbortController();
+    let seen = 0;
+    await expect(trainJob(args, { store }, { signal: ac.signal, onProgress: () => ++seen === 2 && ac.abort() })).rejects.toBeInstanceOf(CancelledError);
+    const mid = (await savedRun(store))!;
+    expect(mid.finished).toBe(false);
+    expect(mid.iteration).toBeGreaterThanOrEqual(1);
+    expect(mid.agent).toBeInstanceOf(Uint8Array);
+    const done = await trainJob({ ...args, resume: true }, { store });
+    expect(done.history).toHaveLength(4);
+    expect(done.history[0]!.policyLoss).toBe(mid.history[0]!.policyLoss); // the stored iterations are kept
+    expect((await savedRun(store))!.finished).toBe(true);
+    const b = await backtestJob({ agent: done.agent, market: args.market });
+    expect(b.span.start).toBe(420);
+    expect(b.n_steps).toBe(599 - 420);
+    expect(b.featureNames).toEqual(done.featureNames);
+  }, 30_000);
+});
