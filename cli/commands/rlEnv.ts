@@ -7,38 +7,28 @@ import { basename } from 'node:path';
 import type { JobContext } from '../../src/core/jobs.ts';
 import { parseEnvConfig } from '../../src/core/rl/envConfig.ts';
 import { parseReplayInput, replayActions } from '../../src/core/rl/replay.ts';
-import { marketAndFeatures, readJsonFile } from '../rlInputs.ts';
+import { MARKET_FEATURE_HELP, MARKET_FEATURE_OPTIONS, marketAndFeatures, readJsonFile } from '../rlInputs.ts';
 import { parse, requireOption, type CommandDef } from '../io.ts';
 
 const rlEnv: CommandDef = {
   name: 'rl env',
   summary: 'replay {"start", "actions"} through the TradingEnv and print each step’s accounting',
   usage: `npm run --silent cli -- rl env --market MARKET.npz --actions ACTIONS.json [--config ENV.json]
-      [--inverse CKPT] [--modules btc,generic,…] [--features FEATURES.json]
+      [--inverse CKPT] [--modules btc,generic,…] [--features FEATURES.json] [feature flags of rl features]
 
-  --market FILE            a market .npz (rl simulate, data align, or numpy with the seed's keys)
+${MARKET_FEATURE_HELP}
   --actions FILE           {"start": t0, "actions": [a0, a1, …]}: action k is taken at step t0 + k
                            (t0 at or after the features' warmup; every action before the last step)
   --config ENV.json        EnvConfig (camelCase keys: initialCapital, transactionCost, slippageBps,
                            maxLeverage, ruinFraction, maxEpisodeSteps, funding, reward, rewardPreset,
                            rewardConfig {pnlScale, turnoverPenalty, drawdownPenalty, leveragePenalty,
                            targetVol, volPenalty, volWindow}, window, clipValue); omitted: defaults
-  --inverse CKPT           BTC inverse network for the btc features (default: the bundled one)
-  --modules LIST           feature modules on (default: every module whose data the market has)
-  --features FILE          FeatureConfig JSON (as rl features takes it)
 
   stdout: {"start", "warmup", "features", "steps": [{"t", "action", "reward", "equity", "units",
   "cash", "cost", "exposure", "terminated", "truncated"}, …]} — t is the step the action was taken
   at; the replay ends with the actions or at the first terminated / truncated step.`,
   async run(argv, ctx: JobContext) {
-    const { values: v } = parse(argv, {
-      market: { type: 'string' },
-      actions: { type: 'string' },
-      config: { type: 'string' },
-      inverse: { type: 'string' },
-      modules: { type: 'string' },
-      features: { type: 'string' },
-    });
+    const { values: v } = parse(argv, { ...MARKET_FEATURE_OPTIONS, actions: { type: 'string' }, config: { type: 'string' } });
     requireOption(v.market, '--market');
     const actionsFile = requireOption(v.actions, '--actions');
     // Read and check the small inputs before the (slower) feature build.
