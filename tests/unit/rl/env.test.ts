@@ -202,6 +202,39 @@ describe('TradingEnv: starts, seeds, warmup, observations', () => {
     }
   });
 
+  it('no look-ahead: changing prices and features after step t leaves every obs and step up to t unchanged', () => {
+    const base = gbmMarket(120, 12);
+    const run = (market: typeof base, features: ReturnType<typeof priceFeatures>) => {
+      const env = new TradingEnv(market, features, { reward: 'risk', funding: true });
+      const rng = new Rng(2);
+      const obs = [Array.from(env.reset({ options: { start: 20 } }).obs)];
+      const steps: number[][] = [];
+      for (let k = 0; k < 60; k++) {
+        const r = env.step(rng.range(-1, 1));
+        obs.push(Array.from(r.obs));
+        steps.push([r.reward, r.info.equity, r.info.cash, r.info.units, r.info.cost]);
+      }
+      return { obs, steps };
+    };
+    const features = priceFeatures(base);
+    const a = run(base, features);
+    const cut = 50; // change everything after step 50
+    const prices = base.btcPrices.slice();
+    const funding = base.btcFunding.slice();
+    const values = features.values.slice();
+    for (let t = cut + 1; t < 120; t++) {
+      prices[t] = prices[t]! * 1.7;
+      funding[t] = 0.003;
+      for (let j = 0; j < features.d; j++) values[t * features.d + j] = -values[t * features.d + j]! + 3;
+    }
+    const b = run({ ...base, btcPrices: prices, btcFunding: funding }, { ...features, values });
+    // obs[k] belongs to step 20 + k; step k is the action taken at 20 + k, settled at 20 + k + 1.
+    for (let k = 0; k <= cut - 20; k++) expect(b.obs[k]).toEqual(a.obs[k]);
+    for (let k = 0; k < cut - 20; k++) expect(b.steps[k]).toEqual(a.steps[k]);
+    // …and the change does show after it (the test can fail).
+    expect(b.obs[cut - 20 + 1]).not.toEqual(a.obs[cut - 20 + 1]);
+  });
+
   it('a frozen StateBuilder keeps its statistics through an episode (evaluation)', () => {
     const market = gbmMarket(100, 8);
     const features = priceFeatures(market);

@@ -67,6 +67,30 @@ describe('VecTradingEnv', () => {
     expect(next.infos.map((x) => x.cost)).toEqual([0, 0, 0]);
   });
 
+  it('one env: exactly a TradingEnv loop that resets itself when an episode ends', () => {
+    const cfg = { maxEpisodeSteps: 7, reward: 'risk' as const };
+    const vec = new VecTradingEnv(market, features, cfg, { numEnvs: 1, span: { start: 0, end: 600 }, seed: 33 });
+    const lone = new TradingEnv(market, features, cfg);
+    expect(Array.from(vec.reset())).toEqual(Array.from(lone.reset({ seed: 33 }).obs));
+    const rng = new Rng(4);
+    let ends = 0;
+    for (let k = 0; k < 30; k++) {
+      const a = rng.range(-1, 1);
+      const v = vec.step([a]);
+      const r = lone.step(a);
+      expect(v.rewards[0]).toBe(r.reward);
+      expect(v.infos[0]).toEqual(r.info);
+      if (r.terminated || r.truncated) {
+        ends++;
+        expect(Array.from(v.finalObs[0]!)).toEqual(Array.from(r.obs));
+        expect(Array.from(v.obs)).toEqual(Array.from(lone.reset().obs));
+      } else {
+        expect(Array.from(v.obs)).toEqual(Array.from(r.obs));
+      }
+    }
+    expect(ends).toBe(4);
+  });
+
   it('reports a ruin as terminated and resets that env alone', () => {
     const crash = handMarket([100, 40, 10, 5, 5, 5, 5, 5]);
     const vec = new VecTradingEnv(crash, priceFeatures(crash, 1), { transactionCost: 0, window: 2 }, { numEnvs: 2, span: { start: 0, end: 8 }, seed: 0 });
