@@ -6,6 +6,7 @@
 import { backendInfo, BACKEND_ORDER, initBackend, pickBestBackend, type BackendName } from '../src/core/backend/backends.ts';
 import { useBundledWasm } from './wasmUrls.vite.ts';
 import { exclusive } from '../src/core/backend/lock.ts';
+import { pickForTraining, type MeasuredSpeed } from '../src/core/backend/rank.ts';
 
 useBundledWasm();
 
@@ -17,9 +18,12 @@ export const backendJobs = {
     const picked = await pickBestBackend(BACKEND_ORDER.filter((b) => b !== args.name));
     return { active: picked.active, attempts: [first, ...picked.attempts], info: await backendInfo() };
   }),
-  /** Pick the best backend here (preferred first when given). */
-  pickBackend: exclusive(async (args: { preferred?: BackendName }) => {
-    const picked = await pickBestBackend(BACKEND_ORDER, args.preferred);
+  /**
+   * Pick the backend that trains fastest here (preferred first when given): by the self-test's
+   * measured times when the page has them, and never a software GPU over wasm (src/core/backend/rank.ts).
+   */
+  pickBackend: exclusive(async (args: { preferred?: BackendName; measured?: MeasuredSpeed[] }) => {
+    const picked = await pickForTraining(BACKEND_ORDER, { preferred: args.preferred, measured: args.measured });
     return { ...picked, info: await backendInfo() };
   }),
   backendInfo: exclusive(() => backendInfo()),

@@ -9,7 +9,7 @@
  * The last two are optional callbacks so the core evaluation does not depend on which pricer
  * is plugged in; the CLI and the worker pass the numerics engineer's Float64 functions.
  */
-import { throttledProgress, throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
+import { throttledProgress, throwIfAborted, withEta, yieldToEventLoop, type JobContext } from '../jobs.ts';
 import { PARAM_NAMES, paramsFromArray, type HestonParams } from '../heston/params.ts';
 import type { Surface } from '../surface/types.ts';
 import type { InverseCheckpoint } from './checkpoint.ts';
@@ -125,7 +125,7 @@ export async function evaluateInverse(ck: InverseCheckpoint, ds: LabelledSurface
   const truth = Float64Array.from({ length: ds.n * 5 }, (_, i) => ds.params[i]!);
   const { r2, rmse } = paramRecovery(predicted, truth, ds.n);
   const report: EvaluationReport = { n: ds.n, r2, rmse, predicted: Array.from(predicted), truth: Array.from(truth), ms: 0 };
-  const progress = throttledProgress(ctx);
+  const progress = throttledProgress(withEta(ctx));
   const dataSurface = (i: number): Surface => {
     const iv = Float64Array.from({ length: cells }, (_, c) => ds.iv[i * cells + c]!);
     const mask = Uint8Array.from({ length: cells }, (_, c) => (ds.mask[i * cells + c] === 1 || !Number.isFinite(iv[c]!) ? 1 : 0));

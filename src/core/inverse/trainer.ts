@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.ts';
-import { throttledProgress, throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
+import { throttledProgress, throwIfAborted, withEta, yieldToEventLoop, type JobContext } from '../jobs.ts';
 import { Rng } from '../math/rng.ts';
 import { PARAM_NAMES } from '../heston/params.ts';
 import type { Surface } from '../surface/types.ts';
@@ -265,6 +265,8 @@ async function validate(model: InverseHestonModel, s: Split | null, labelled: La
 }
 
 export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: TrainInputs, opts: TrainOptions = {}, ctx: JobContext = {}): Promise<TrainResult> {
+  // Every progress report carries etaMs (time left at the rate of this run), for the page's time-left figure.
+  ctx = withEta(ctx);
   const cfg: InverseTrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...(opts.resume?.config ?? config) };
   const where = 'inverse train';
   if (!Number.isInteger(cfg.epochs) || cfg.epochs < 1) throw new InputError(`epochs must be a positive integer, got ${cfg.epochs}`, where);

@@ -6,6 +6,7 @@
  */
 import { get, writable } from 'svelte/store';
 import type { BackendAttempt, BackendInfo } from '../../core/backend/backends.ts';
+import type { MeasuredSpeed } from '../../core/backend/rank.ts';
 import { isBackendName, type BackendName } from '../../core/backend/names.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { DiagnosticsJobs } from '../../../workers/diagnostics.worker.ts';
@@ -25,10 +26,38 @@ export interface BackendState {
   fallback?: string;
   /** Whether WebGPU initialised here (drives the "how to get WebGPU" message). */
   webgpuOk?: boolean;
+  /** A GPU backend that started on a software renderer (SwiftShader, llvmpipe …): the header says so. */
+  softwareGpu?: { backend: BackendName; renderer: string };
+  /** Why this backend, in one line (measured fastest, software GPU skipped, the user's choice). */
+  reason?: string;
   error?: string;
 }
 
 const STORAGE_KEY = 'heston-lab:backend';
+const SPEEDS_KEY = 'heston-lab:backend-speeds';
+
+/** The training speeds the last self-test measured here (Diagnostics), which "auto" ranks by. */
+export function loadSpeeds(): MeasuredSpeed[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(SPEEDS_KEY) ?? '[]') as unknown;
+    return Array.isArray(v) ? (v as MeasuredSpeed[]).filter((m) => isBackendName(m?.backend) && m.trainStepMs > 0 && m.samplesPerSec > 0) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Keeps a self-test's measured speeds (the diagnostics worker's `selftest` returns them) for the
+ * next "auto" pick and for duration estimates; backends this run did not test keep their figure.
+ */
+export function rememberSpeeds(speeds: MeasuredSpeed[], tested: BackendName[]): void {
+  const kept = loadSpeeds().filter((m) => !tested.includes(m.backend));
+  try {
+    localStorage.setItem(SPEEDS_KEY, JSON.stringify([...kept, ...speeds]));
+  } catch {
+    // No storage: the ranking falls back to the default order next time.
+  }
+}
 
 export function loadChoice(): BackendChoice {
   try {
@@ -60,7 +89,7 @@ function probeWorker(): JobClient<DiagnosticsJobs> {
 async function pick(choice: BackendChoice): Promise<BackendName> {
   backend.set({ status: 'starting', choice, attempts: [] });
   try {
-    const r = await probeWorker().run('pickBackend', { preferred: choice === 'auto' ? undefined : choice });
+    const r = await probeWorker().run('pickBackend', { preferred: choice === 'auto' ? undefined : choice, measured: loadSpeeds() });
     const webgpu = r.attempts.find((a) => a.name === 'webgpu');
     const first = r.attempts[0];
     backend.set({
@@ -70,6 +99,8 @@ async function pick(choice: BackendChoice): Promise<BackendName> {
       info: r.info,
       attempts: r.attempts,
       webgpuOk: webgpu ? webgpu.ok : undefined,
+      softwareGpu: r.softwareGpu ?? (r.info.softwareRenderer ? { backend: r.active, renderer: r.info.softwareRenderer } : undefined),
+      reason: r.reason,
       fallback: choice !== 'auto' && r.active !== choice ? `${choice} could not start (${first?.error ?? 'unknown reason'}); using ${r.active} instead` : undefined,
     });
     return r.active;
