@@ -8,7 +8,7 @@
  *   "seed"     rewardConfig as given (defaults: the seed's raw per-step numbers);
  *   "perYear"  perYearRewardConfig(market.dtYears): the penalties as per-year rates converted to
  *              the bar interval (rewardEngine.ts explains why the raw numbers teach an agent to stay
- *              flat). It sets every term, so giving rewardConfig with it is an error.
+ *              flat). It sets every term: a rewardConfig that differs from the defaults is an error with it.
  */
 import { resolveConfig, defaultsOf, type ConfigSpec } from '../config.ts';
 import { InputError } from '../errors.ts';
@@ -56,8 +56,11 @@ export const DEFAULT_ENV_CONFIG: EnvConfig = defaultsOf(ENV_CONFIG_SPEC);
 /** A full config from a partial one (code, a form, a file's JSON), checked; `where` names the source. */
 export function resolveEnvConfig(partial: unknown, where = 'env config'): EnvConfig {
   const cfg = resolveConfig(ENV_CONFIG_SPEC, partial, where);
-  const given = partial as Record<string, unknown> | null | undefined;
-  if (cfg.rewardPreset === 'perYear' && given && given.rewardConfig !== undefined) {
+  // A resolved config passed on (parseEnvConfig's result handed to an env) carries the default
+  // rewardConfig: only numbers that differ from it conflict with the preset.
+  const d = DEFAULT_ENV_CONFIG.rewardConfig;
+  const differs = (Object.keys(d) as (keyof RewardConfig)[]).some((k) => cfg.rewardConfig[k] !== d[k]);
+  if (cfg.rewardPreset === 'perYear' && differs) {
     throw new InputError('cannot be combined with rewardPreset "perYear" (the preset sets every term; use "seed" to give them)', `${where}: rewardConfig`);
   }
   return cfg;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TradingEnv, type StepInfo } from '../../../src/core/rl/tradingEnv.ts';
 import { StateBuilder } from '../../../src/core/features/stateBuilder.ts';
-import { RewardEngine } from '../../../src/core/rl/rewardEngine.ts';
+import { RewardEngine, perYearRewardConfig } from '../../../src/core/rl/rewardEngine.ts';
+import { parseEnvConfig } from '../../../src/core/rl/envConfig.ts';
 import { InputError } from '../../../src/core/errors.ts';
 import { Rng } from '../../../src/core/math/rng.ts';
 import { gbmMarket, handMarket, priceFeatures } from './envFixtures.ts';
@@ -260,6 +261,16 @@ describe('TradingEnv: starts, seeds, warmup, observations', () => {
       expect(env.rewardTerms!.leverage).toBeCloseTo(Math.abs(r.info.exposure), 12);
       prev = r.info;
     }
+  });
+
+  it('perYear preset: the RewardEngine runs the per-step numbers converted with the market’s dtYears', () => {
+    const market = gbmMarket(80, 13);
+    const env = new TradingEnv(market, priceFeatures(market), parseEnvConfig({ reward: 'risk', rewardPreset: 'perYear' }, 'env.json'));
+    expect(env.rewardConfig).toEqual(perYearRewardConfig(1 / 8760));
+    const engine = new RewardEngine(perYearRewardConfig(1 / 8760), 10_000);
+    const prev = env.reset({ options: { start: 3 } }).info;
+    const r = env.step(1);
+    expect(r.reward).toBe(engine.computeReward(prev.equity, r.info.equity, 0, r.info.units, market.btcPrices[3]!, market.btcPrices[4]!));
   });
 
   it('refuses bad inputs with errors naming what is wrong', () => {

@@ -145,5 +145,7 @@ describe('EnvConfig (ENV.json)', () => {
     expect(effectiveRewardConfig(c, 1 / 8760)).toEqual(perYearRewardConfig(1 / 8760));
     expect(effectiveRewardConfig(DEFAULT_ENV_CONFIG, 1 / 8760)).toEqual(DEFAULT_REWARD_CONFIG);
     expect(() => parseEnvConfig({ rewardPreset: 'perYear', rewardConfig: { pnlScale: 2 } }, 'env.json')).toThrow(/env\.json: rewardConfig: cannot be combined/);
+    // A resolved config handed on (what parseEnvConfig returns) carries the default numbers: accepted.
+    expect(resolveEnvConfig(resolveEnvConfig({ rewardPreset: 'perYear' })).rewardPreset).toBe('perYear');
   });
 });
