@@ -12,7 +12,7 @@
  *     trained patchConv2d / patchMaxPool with tf.train.adam — ops the network no longer runs, so
  *     a backend could pass it and still train the network wrongly.)
  *
- * The train check's median time also ranks the backends for training (rank.ts): what a backend
+ * The train check's median time also ranks the backends for training (estimate.ts): what a backend
  * measures here, not a fixed order.
  *
  * One tfjs backend is active per thread, so the cpu reference is computed first, then each
@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../math/rng.ts';
 import { biasAdd, denseConv2d, fastMatMul, strideMaxPool } from '../nn/patchConv.ts';
 import { AdamW } from '../nn/adamw.ts';
+import { SELFTEST_BATCH_SIZE } from './estimate.ts';
 import { throwIfAborted, type JobContext } from '../jobs.ts';
 import { errorMessage } from '../errors.ts';
 import { activeBackendName, initBackend, isBackendName, type BackendName } from './backends.ts';
@@ -141,7 +142,7 @@ function compareMatmul(x: MatmulInputs, got: Float32Array, ref: Float32Array) {
 // one training step of a small conv net
 
 /** The inverse network's input: a batch of 5 × 6 maps with two channels (IV, mask). */
-export const SELFTEST_BATCH: [number, number, number, number] = [8, 5, 6, 2];
+export const SELFTEST_BATCH: [number, number, number, number] = [SELFTEST_BATCH_SIZE, 5, 6, 2];
 const BATCH = SELFTEST_BATCH;
 /** Filters of the two conv blocks (the network's defaults are 16, 32: halved to keep the cpu reference quick). */
 const FILTERS: [number, number] = [8, 16];

@@ -6,7 +6,7 @@
  */
 import { get, writable } from 'svelte/store';
 import type { BackendAttempt, BackendInfo } from '../../core/backend/backends.ts';
-import type { MeasuredSpeed } from '../../core/backend/rank.ts';
+import type { MeasuredSpeed } from '../../core/backend/estimate.ts';
 import { isBackendName, type BackendName } from '../../core/backend/names.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { DiagnosticsJobs } from '../../../workers/diagnostics.worker.ts';
