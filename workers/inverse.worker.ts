@@ -44,10 +44,6 @@ const jobs = {
   listCheckpoints: () => checkpoints.list(),
   addCheckpoint: (a: { bytes: Uint8Array; origin: string; fileName?: string }) => checkpoints.add(a.bytes, a.origin, a.fileName),
   checkpointBytes: (a: { hash: string }) => checkpoints.bytes(a.hash),
-  describeCheckpoint: async (a: { bytes: Uint8Array; fileName: string }) => {
-    const { weights: _w, ...rest } = await decodeCheckpoint(a.bytes, a.fileName);
-    return rest;
-  },
   deleteCheckpoint: (a: { hash: string }) => checkpoints.delete(a.hash),
 };
 

@@ -35,13 +35,18 @@ describe('Inverse page', () => {
       const software = softwareRendererName((await page.getByTestId('backend-detail').getAttribute('title')) ?? '') !== undefined;
       expect(await page.getByTestId('inv-software-gpu').isVisible()).toBe(software);
       await page.selectOption('[data-testid=inv-kind]', 'proxy');
-      await page.fill('[data-testid=inv-n]', '400');
-      await page.fill('[data-testid=inv-epochs]', '2');
+      // 1 000 proxy surfaces × 6 epochs: small enough for a software GPU (~30 s at its ~230
+      // samples/s), large enough to learn: the same run in Node (wasm, same seeds) reaches held-out
+      // R² ρ 0.95, θ 0.90, v0 0.77; a network that learnt nothing sits at R² ≤ 0.
+      await page.fill('[data-testid=inv-n]', '1000');
+      await page.fill('[data-testid=inv-epochs]', '6');
       await page.click('[data-testid=inv-train]');
       await page.locator('[data-testid=inv-trained]').waitFor({ timeout: 120_000 });
       await page.locator('[data-testid=inv-loss-chart]').waitFor();
       await page.locator('[data-testid=inv-r2-table]').waitFor();
-      expect(Number(await page.locator('[data-testid=inv-r2-v0]').textContent())).toBeGreaterThan(-1);
+      // Other backends round float32 differently (WebGL, WebGPU): allow ~0.15 below Node's figures.
+      expect(Number(await page.locator('[data-testid=inv-r2-rho]').textContent())).toBeGreaterThan(0.8);
+      expect(Number(await page.locator('[data-testid=inv-r2-theta]').textContent())).toBeGreaterThan(0.7);
       expect(await page.locator('[data-testid=inv-ckpt-table] tbody tr').count()).toBe(1);
 
       await page.click('[data-testid=inv-apply]');

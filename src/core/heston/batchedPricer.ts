@@ -19,7 +19,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { HestonParams } from './params.ts';
 import { LewisControlVariateEngine, expectedTotalVariance, perMaturity } from './pricer.ts';
 import { gaussLegendre } from '../math/gaussLegendre.ts';
-import { throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
 
 /** Parameters whose integrand decays slowest in the seed box; the node plan is made for them. */
 const HARD_CASE: HestonParams = { kappa: 0.5, theta: 0.008, sigma: 1, rho: -0.95, v0: 0.008 };
@@ -268,104 +267,6 @@ export function normalisedOtmBatchTf(params: tf.Tensor2D, kGrid: ArrayLike<numbe
     for (let i = 0; i < kGrid.length; i++) for (let j = 0; j < tGrid.length; j++) sc[i * tGrid.length + j] = 1 / Math.sqrt(strikes[i]!);
     return otm.mul(tf.tensor2d(sc, [kGrid.length, tGrid.length])) as tf.Tensor3D;
   });
-}
-
-export interface BatchAdamOptions extends JobContext {
-  steps?: number;
-  learningRate?: number;
-  /** Start for every surface (default κ 2, θ 0.04, σ 0.5, ρ −0.5, v0 0.04). */
-  start?: HestonParams;
-  /** Optimisation box (a sigmoid maps R⁵ onto it); default the seed box widened 2×. */
-  lo?: [number, number, number, number, number];
-  hi?: [number, number, number, number, number];
-}
-
-export interface BatchAdamResult {
-  params: HestonParams[];
-  /** Final IV-space RMSE per surface (vega-scaled price error), in vol points. */
-  rmseVol: number[];
-  lossHistory: number[];
-  steps: number;
-}
-
-/**
- * The seed's mode (chapter X.3), repaired: Adam on many surfaces at once, with the loss in
- * implied-vol units (normalised OTM price error divided by the market vega, i.e. first-order IV
- * error) instead of the seed's placeholder price target. Surfaces: iv [B, nk, nt] on a ln(K/F)
- * grid; mask (1 = ignore) optional. For one surface LM (calibrate.ts) is far faster and exact;
- * this is for batches on a GPU and as a differentiable reference for the inverse network.
- */
-export async function calibrateBatchAdam(
-  iv: Float32Array,
-  B: number,
-  kGrid: number[],
-  tGrid: number[],
-  mask: Uint8Array | undefined,
-  opts: BatchAdamOptions = {},
-): Promise<BatchAdamResult> {
-  const nk = kGrid.length;
-  const nt = tGrid.length;
-  const steps = opts.steps ?? 300;
-  const lo = opts.lo ?? [0.25, 0.005, 0.05, -0.99, 0.005];
-  const hi = opts.hi ?? [16, 0.16, 2, 0.5, 0.16];
-  const st = opts.start ?? { kappa: 2, theta: 0.04, sigma: 0.5, rho: -0.5, v0: 0.04 };
-  const startArr = [st.kappa, st.theta, st.sigma, st.rho, st.v0];
-  // Pre-sigmoid start: logit((x − lo)/(hi − lo)).
-  const z0 = new Float32Array(B * 5);
-  for (let b = 0; b < B; b++)
-    for (let c = 0; c < 5; c++) {
-      const f = Math.min(0.999, Math.max(0.001, (startArr[c]! - lo[c]!) / (hi[c]! - lo[c]!)));
-      z0[b * 5 + c] = Math.log(f / (1 - f));
-    }
-  const z = tf.variable(tf.tensor2d(z0, [B, 5]));
-  const loT = tf.tensor2d(lo, [1, 5]);
-  const spanT = tf.tensor2d(hi.map((h, c) => h - lo[c]!), [1, 5]);
-  const toParams = () => tf.sigmoid(z).mul(spanT).add(loT) as tf.Tensor2D;
-  // Market normalised prices and vegas (float64 on the CPU would do too; float32 is enough here).
-  const { xs, sq } = otmGrid(kGrid, tGrid);
-  const w = new Float32Array(B * nk * nt);
-  const ivClean = new Float32Array(B * nk * nt);
-  let count = 0;
-  for (let a = 0; a < B * nk * nt; a++) {
-    const ok = (!mask || mask[a] !== 1) && Number.isFinite(iv[a]!) && iv[a]! > 0;
-    w[a] = ok ? 1 : 0;
-    ivClean[a] = ok ? iv[a]! : 0.2;
-    if (ok) count++;
-  }
-  const x = tf.tensor2d(xs, [nk, nt]);
-  const sMkt = tf.tensor3d(ivClean, [B, nk, nt]).mul(tf.tensor2d(sq, [nk, nt]));
-  const bMkt = bsNormalisedOtmTf(x, sMkt);
-  const vegaMkt = x.mul(0.5).exp().mul(x.div(sMkt).add(sMkt.mul(0.5)).square().mul(-0.5).exp()).mul(tf.tensor2d(sq, [nk, nt])).mul(1 / Math.sqrt(2 * Math.PI));
-  const weight = tf.tensor3d(w, [B, nk, nt]);
-  const optimizer = tf.train.adam(opts.learningRate ?? 0.05);
-  const lossHistory: number[] = [];
-  const residual = () => normalisedOtmBatchTf(toParams(), kGrid, tGrid).sub(bMkt).div(vegaMkt.maximum(1e-8)).mul(weight);
-  try {
-    for (let step = 0; step < steps; step++) {
-      throwIfAborted(opts.signal);
-      const loss = optimizer.minimize(() => residual().square().sum().div(Math.max(count, 1)) as tf.Scalar, true, [z])!;
-      if (step % 10 === 0 || step === steps - 1) {
-        const v = (await loss.data())[0]!;
-        lossHistory.push(v);
-        opts.onProgress?.({ done: step + 1, total: steps, message: `Adam step ${step + 1}/${steps}`, metrics: { loss: v, rmseVol: 100 * Math.sqrt(v) } });
-        await yieldToEventLoop();
-      }
-      loss.dispose();
-    }
-    const p = toParams();
-    const pArr = await p.data();
-    const res = residual();
-    const perSurface = res.square().sum([1, 2]);
-    const sums = await perSurface.data();
-    const counts = await weight.sum([1, 2]).data();
-    tf.dispose([p, res, perSurface]);
-    const params: HestonParams[] = [];
-    for (let b = 0; b < B; b++) params.push({ kappa: pArr[b * 5]!, theta: pArr[b * 5 + 1]!, sigma: pArr[b * 5 + 2]!, rho: pArr[b * 5 + 3]!, v0: pArr[b * 5 + 4]! });
-    return { params, rmseVol: Array.from(sums, (s, b) => 100 * Math.sqrt(s / Math.max(counts[b]!, 1))), lossHistory, steps };
-  } finally {
-    tf.dispose([z, loT, spanT, x, sMkt, bMkt, vegaMkt, weight]);
-    optimizer.dispose();
-  }
 }
 
 /** Per grid point: x = −|k| (the OTM side's log-moneyness) and √T, as float32 [nk·nt]. */

@@ -216,16 +216,6 @@ export class InverseHestonModel {
     return out;
   }
 
-  setWeights(weights: Map<string, Float32Array>): void {
-    for (const s of weightSpecs(this.topology)) {
-      const w = weights.get(s.name);
-      if (!w || w.length !== specSize(s)) throw new Error(`weight ${s.name}: expected ${specSize(s)} values`);
-      const t = tf.tensor(w, s.shape);
-      this.v(s.name).assign(t);
-      t.dispose();
-    }
-  }
-
   parameterCount(): number {
     return weightSpecs(this.topology).reduce((a, s) => a + specSize(s), 0);
   }

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { calibrateBatchAdam, impliedVolNewtonTf, normalisedOtmBatchTf, priceBatchTf } from '../../../src/core/heston/batchedPricer.ts';
+import { impliedVolNewtonTf, normalisedOtmBatchTf, priceBatchTf } from '../../../src/core/heston/batchedPricer.ts';
 import { LewisControlVariateEngine, priceGrid, type SliceOutput } from '../../../src/core/heston/pricer.ts';
 import { hestonIvSurface } from '../../../src/core/heston/surface.ts';
 import type { HestonParams } from '../../../src/core/heston/params.ts';
@@ -63,18 +63,5 @@ describe('batched tfjs pricer (float32, cpu backend)', () => {
     const got = await iv.data();
     tf.dispose([b, start, iv]);
     for (let a = 0; a < 6; a++) expect(Math.abs(got[a]! - ref.iv[a]!)).toBeLessThan(2e-4);
-  });
-
-  it("calibrateBatchAdam (the seed's mode) fits two surfaces at once", async () => {
-    const kGrid = [-0.2, 0, 0.2];
-    const tGrid = [0.25, 1];
-    const truth = [PS[0]!, { kappa: 3, theta: 0.05, sigma: 0.4, rho: -0.4, v0: 0.05 }];
-    const iv = new Float32Array(2 * 6);
-    truth.forEach((p, b) => iv.set(hestonIvSurface(p, kGrid, tGrid).iv, b * 6));
-    const res = await calibrateBatchAdam(iv, 2, kGrid, tGrid, undefined, { steps: 60, learningRate: 0.08 });
-    expect(res.params.length).toBe(2);
-    expect(res.lossHistory.at(-1)!).toBeLessThan(res.lossHistory[0]!);
-    // Adam on a 6-point surface: a good fit in IV, not exact parameters (that is LM's job).
-    for (const r of res.rmseVol) expect(r).toBeLessThan(0.5);
   });
 });

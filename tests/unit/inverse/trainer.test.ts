@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { trainInverse, type ResumeState } from '../../../src/core/inverse/trainer.ts';
 import { PauseGate } from '../../../src/core/inverse/pauseGate.ts';
+import { predictSurfaces } from '../../../src/core/inverse/predict.ts';
 import { MemoryStore } from '../../../src/core/store/store.ts';
 import { CancelledError, type Progress } from '../../../src/core/jobs.ts';
 import { InputError } from '../../../src/core/errors.ts';
@@ -109,10 +110,31 @@ describe('trainInverse', () => {
     expect(tuned.checkpoint.normalisation).toEqual(base.checkpoint.normalisation);
   });
 
-  it('mixed mode trains on synthetic and real batches together', async () => {
-    const r = await trainInverse({ mode: 'mixed', epochs: 1, batchSize: 128, seed: 4 }, { synthetic: data, real: asSurfaces(20, 8) });
-    expect(r.history[0]!.valR2).not.toBeNull();
-    expect(r.checkpoint.provenance.mode).toBe('mixed');
+  it('mixed mode fits the real surfaces better than synthetic-only training, and still learns the parameters', async () => {
+    // The "real" surfaces are the toy ones with every vol 10 % higher: a shift the synthetic set
+    // never shows, so only the real-reconstruction term can teach the SurfaceHead about them.
+    const real = asSurfaces(40, 8);
+    const cfg = { ...small, epochs: 3, seed: 4, freezeParamHeads: false };
+    const synthOnly = await trainInverse({ ...cfg, mode: 'synthetic' }, { synthetic: data });
+    const mixed = await trainInverse({ ...cfg, mode: 'mixed', realReconWeight: 1 }, { synthetic: data, real });
+    const reconRmse = async (ck: typeof mixed.checkpoint) => {
+      const preds = await predictSurfaces(ck, real);
+      let s2 = 0;
+      let n = 0;
+      preds.forEach((p, i) => p.reconstruction.forEach((v, c) => {
+        if (real[i]!.mask![c] === 1) return;
+        s2 += (v - real[i]!.iv[c]!) ** 2;
+        n++;
+      }));
+      return Math.sqrt(s2 / n);
+    };
+    const [eMixed, eSynth] = [await reconRmse(mixed.checkpoint), await reconRmse(synthOnly.checkpoint)];
+    // Measured 0.0128 vs 0.0196 vol (−35 %) after 3 epochs; a real term that did nothing would leave
+    // them equal up to batch-order noise (a few %), so "at least 20 % lower" separates the two.
+    expect(eMixed).toBeLessThan(0.8 * eSynth);
+    // The parameter heads train on the synthetic half as in synthetic mode (same bar as 'learns').
+    expect(mixed.history[2]!.valR2!.v0).toBeGreaterThan(0.8);
+    expect(mixed.checkpoint.provenance.mode).toBe('mixed');
   });
 
   it('rejects surfaces on another grid, naming the grid', async () => {
