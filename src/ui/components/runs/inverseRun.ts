@@ -13,9 +13,12 @@ export const INVERSE_EXPERIMENT = 'inverse-heston';
 
 export function startInverseRun(args: TrainJobArgs, backend: string | undefined) {
   const data: Record<string, string | number> = args.data ? { 'data.kind': args.data.kind, 'data.n': args.data.n, 'data.seed': args.data.seed } : {};
+  const c = args.config;
+  // A name that says what differs between runs: "synthetic proxy n=400 4ep lr=0.002".
+  const name = args.name ?? [c.mode ?? 'synthetic', args.data?.kind, args.data ? `n=${args.data.n}` : '', c.epochs ? `${c.epochs}ep` : '', c.lr ? `lr=${c.lr}` : '', args.resume ? 'resumed' : ''].filter(Boolean).join(' ');
   return startPageRun({
     experiment: INVERSE_EXPERIMENT,
-    name: args.name,
+    name,
     params: { ...configParams(args.config), ...data, ...(args.real?.length ? { 'data.real': args.real.length } : {}), ...(args.initBundle ? { init: 'checkpoint' } : {}) },
     tags: backend ? { backend } : {},
   });
