@@ -5,7 +5,8 @@
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { InputError } from '../../src/core/errors.ts';
-import type { CsvReadOptions, IvUnit } from '../../src/core/surface/csv.ts';
+import type { CsvReadOptions } from '../../src/core/surface/csv.ts';
+import { parseIvUnit, type ReaderAssumptions } from '../../src/core/surface/units.ts';
 import { readNpz } from '../../src/core/io/npz.ts';
 import { SEED_PRIOR, type HestonPrior } from '../../src/core/heston/params.ts';
 import { parseSurfaceBytes, surfaceToCsv, surfaceToNpz, type ParsedSurfaceFile } from '../../src/core/surface/files.ts';
@@ -37,7 +38,7 @@ function gridList(text: string | undefined, flag: string): number[] | undefined 
   return text === undefined ? undefined : parseGridText(text, flag);
 }
 
-const CSV_OPTIONS = {
+export const CSV_OPTIONS = {
   'iv-unit': { type: 'string' },
   spot: { type: 'string' },
   'k-grid': { type: 'string' },
@@ -45,12 +46,9 @@ const CSV_OPTIONS = {
   at: { type: 'string' },
 } as const;
 
-function csvOptions(values: Partial<Record<keyof typeof CSV_OPTIONS, string | undefined>>): CsvReadOptions {
+export function csvOptions(values: Partial<Record<keyof typeof CSV_OPTIONS, string | undefined>>): CsvReadOptions {
   const o: CsvReadOptions = {};
-  if (values['iv-unit'] !== undefined) {
-    if (values['iv-unit'] !== 'decimal' && values['iv-unit'] !== 'percent') throw new InputError(`--iv-unit must be decimal or percent, got "${values['iv-unit']}"`);
-    o.ivUnit = values['iv-unit'] as IvUnit;
-  }
+  if (values['iv-unit'] !== undefined) o.ivUnit = parseIvUnit(values['iv-unit'], '--iv-unit');
   if (values.spot !== undefined) o.spot = numberOption(values.spot, '--spot');
   const k = gridList(values['k-grid'], '--k-grid');
   const t = gridList(values['t-grid'], '--t-grid');
@@ -64,6 +62,11 @@ function csvOptions(values: Partial<Record<keyof typeof CSV_OPTIONS, string | un
   return o;
 }
 
+/** A reader's assumptions as the CLI prints them (snake_case, like every other key). */
+export function assumptionsJson(a: ReaderAssumptions): Record<string, string> {
+  return { iv_unit: a.ivUnit.unit, iv_unit_from: a.ivUnit.from, spot_from: a.spot.from, timestamp_from: a.timestamp.from };
+}
+
 /** Reads a surface from .npz or any CSV layout; warnings come back for the user to see. */
 export function readSurfaceFile(file: string, opts: CsvReadOptions = {}): ParsedSurfaceFile {
   return parseSurfaceBytes(readBytes(file), basename(file), opts);
@@ -73,8 +76,11 @@ const inspect: CommandDef = {
   name: 'surface inspect',
   summary: 'Summarise a surface file (.npz or .csv): grids, spot, timestamp, vol range, masked points',
   usage: [
-    'surface inspect FILE [--iv-unit decimal|percent] [--spot S] [--k-grid ...] [--t-grid ...] [--at ISO]',
-    '  prints {"nk","nt","k_grid","t_grid","spot","timestamp","iv_min","iv_max","masked", …}; timestamp in ms since the epoch.',
+    'surface inspect FILE [--iv-unit pct|decimal] [--spot S] [--k-grid ...] [--t-grid ...] [--at ISO]',
+    '  prints {"nk","nt","k_grid","t_grid","spot","timestamp","iv_min","iv_max","masked", "assumptions", …}; timestamp in ms since the epoch.',
+    '  assumptions: {"iv_unit","iv_unit_from","spot_from","timestamp_from"}: what the reader assumed and why (option, file, format, inferred …).',
+    '  --iv-unit: how the file writes vols (default: what the file states, else inferred; .npz holds decimals). A vol above 300 % in',
+    '  decimals is refused with the unit named.',
     '  CSV options apply to quote layouts (long, Deribit book summary, Tardis options_chain).',
     '  A data set written by synth is summarised instead: {"dataset": true, "kind", "n", "nk", "nt", "masked_fraction", "prior", …}.',
   ].join('\n'),
@@ -93,7 +99,7 @@ const inspect: CommandDef = {
         return { dataset: true, kind: ds.kind, n: ds.n, seed: ds.seed, nk: ds.kGrid.length, nt: ds.tGrid.length, k_grid: ds.kGrid, t_grid: ds.tGrid, masked_fraction: masked / ds.mask.length, prior: ds.prior };
       }
     }
-    const { surface: s, warnings, layout } = readSurfaceFile(file, csvOptions(values));
+    const { surface: s, warnings, layout, assumptions } = readSurfaceFile(file, csvOptions(values));
     const { min, max } = ivRange(s);
     return {
       nk: s.kGrid.length,
@@ -108,6 +114,7 @@ const inspect: CommandDef = {
       masked: maskedCount(s),
       source: s.source,
       layout,
+      assumptions: assumptionsJson(assumptions),
       ...(s.forward ? { forward: s.forward } : {}),
       ...(warnings.length ? { warnings } : {}),
     };
@@ -118,19 +125,19 @@ const convert: CommandDef = {
   name: 'surface convert',
   summary: 'Convert a surface between .npz and .csv (grid layout); quote CSVs become a grid',
   usage: [
-    'surface convert IN OUT [--iv-unit decimal|percent] [--spot S] [--k-grid ...] [--t-grid ...] [--at ISO] [--compress]',
+    'surface convert IN OUT [--iv-unit pct|decimal] [--spot S] [--k-grid ...] [--t-grid ...] [--at ISO] [--compress]',
     '  IN: .npz or .csv (grid, long, Deribit book summary, Tardis options_chain); OUT: .npz or .csv (grid layout).',
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = parse(argv, { ...CSV_OPTIONS, compress: { type: 'boolean' } }, true);
     if (positionals.length !== 2) throw new InputError('give IN and OUT');
     const [input, output] = positionals as [string, string];
-    const { surface, warnings } = readSurfaceFile(input, csvOptions(values));
+    const { surface, warnings, assumptions } = readSurfaceFile(input, csvOptions(values));
     const ext = extname(output).toLowerCase();
     if (ext === '.npz') writeAtomic(output, surfaceToNpz(surface, { compress: values.compress ?? false }));
     else if (ext === '.csv') writeAtomic(output, surfaceToCsv(surface));
     else throw new InputError('OUT must end in .npz or .csv', output);
-    return { in: input, out: output, nk: surface.kGrid.length, nt: surface.tGrid.length, masked: maskedCount(surface), bytes: statSync(output).size, ...(warnings.length ? { warnings } : {}) };
+    return { in: input, out: output, nk: surface.kGrid.length, nt: surface.tGrid.length, masked: maskedCount(surface), bytes: statSync(output).size, assumptions: assumptionsJson(assumptions), ...(warnings.length ? { warnings } : {}) };
   },
 };
 

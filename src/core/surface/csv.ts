@@ -21,9 +21,11 @@ import { optionFromName } from '../io/instruments.ts';
 import { SEED_GRID, YEAR_MS, type Surface } from './types.ts';
 import { quotesToSurface, type OptionQuote } from './fromQuotes.ts';
 import { surfaceFromSpotGrid } from './resample.ts';
-import { validateSurface } from './validate.ts';
+import { firstDuplicate, validateSurface } from './validate.ts';
+import { checkIvUnit, inferIvUnit as unitFromValues, ivScale, MAX_DECIMAL_IV, parseIvUnit, type IvUnit, type IvUnitSource, type ReaderAssumptions } from './units.ts';
 
-export type IvUnit = 'decimal' | 'percent';
+export type { IvUnit } from './units.ts';
+
 export type CsvLayout = 'grid' | 'long' | 'deribit' | 'tardis';
 
 export interface CsvReadOptions {
@@ -50,6 +52,8 @@ export interface CsvSurfaceResult {
   layout: CsvLayout;
   /** Things the reader assumed or dropped, for the user to see (never silent). */
   warnings: string[];
+  /** The unit, spot and timestamp it used, and where each came from. */
+  assumptions: ReaderAssumptions;
 }
 
 const ALIASES = {
@@ -100,19 +104,13 @@ function parseType(cell: string, where: string): boolean {
 }
 
 function ivUnitFromText(s: string | undefined, where: string): IvUnit | undefined {
-  if (s === undefined) return undefined;
-  const v = s.trim().toLowerCase();
-  if (v === 'decimal' || v === 'fraction') return 'decimal';
-  if (v === 'percent' || v === 'pct' || v === '%') return 'percent';
-  throw new InputError(`iv unit "${s}" must be "decimal" or "percent"`, where);
+  return s === undefined ? undefined : parseIvUnit(s, where);
 }
 
 /** Unit from the values, with the warning that says it was inferred. */
 function inferIvUnit(values: number[], what: string, warnings: string[]): IvUnit {
-  const sorted = values.filter((v) => v > 0).sort((a, b) => a - b);
-  const median = sorted.length ? sorted[Math.floor(sorted.length / 2)]! : 0;
-  const unit: IvUnit = median > 5 ? 'percent' : 'decimal';
-  warnings.push(`${what}: the IV unit is not stated; read as ${unit === 'percent' ? 'PERCENT (median value above 5)' : 'DECIMALS (median value at most 5)'} — add "# iv=percent" or "# iv=decimal" (or choose the unit) to be sure`);
+  const unit = unitFromValues(values);
+  warnings.push(`${what}: the IV unit is not stated; read as ${unit === 'percent' ? `PERCENT (median value above ${MAX_DECIMAL_IV})` : `DECIMALS (median value at most ${MAX_DECIMAL_IV})`} — add "# iv=percent" or "# iv=decimal" (or choose the unit) to be sure`);
   return unit;
 }
 
@@ -142,7 +140,7 @@ export function surfaceToCsv(s: Surface): string {
   return lines.join('\n') + '\n';
 }
 
-function readGrid(p: ParsedCsv, where: string, opts: CsvReadOptions, warnings: string[]): Surface {
+function readGrid(p: ParsedCsv, where: string, opts: CsvReadOptions, warnings: string[]): { surface: Surface; assumptions: ReaderAssumptions } {
   const rowName = (r: number) => `${where}: row ${p.firstLine + r}`;
   const header = p.rows[0]!;
   if (header.length < 2) throw new InputError('the first row must hold maturities (years) after a corner cell, e.g. "k\\T,0.05,0.1"', rowName(0));
@@ -171,19 +169,33 @@ function readGrid(p: ParsedCsv, where: string, opts: CsvReadOptions, warnings: s
       }
     }
   }
-  const unit = opts.ivUnit ?? ivUnitFromText(p.meta.iv, `${where}: header line 'iv'`) ?? inferIvUnit(raw.filter((v) => Number.isFinite(v)), where, warnings);
-  const scale = unit === 'percent' ? 0.01 : 1;
-  const iv = Float64Array.from(raw, (v) => v * scale);
+  // One grid point per row and per column: a repeated strike or maturity would be two vols for
+  // one point (issue 15: duplicate maturities were accepted). Named as a spreadsheet shows them.
+  const dupT = firstDuplicate(tGrid);
+  if (dupT) throw new InputError(`maturity ${tGrid[dupT.index]} repeats column ${dupT.earlier + 2}; each maturity must appear once`, `${rowName(0)}, column ${dupT.index + 2}`);
+  const dupK = firstDuplicate(rowKeys);
+  if (dupK) throw new InputError(`${rowsAreStrikes ? 'strike' : 'k'} ${rowKeys[dupK.index]} repeats row ${p.firstLine + dupK.earlier + 1}; each ${rowsAreStrikes ? 'strike' : 'k'} must appear once`, `${rowName(dupK.index + 1)}, column 1`);
+  const fileUnit = ivUnitFromText(p.meta.iv, `${where}: header line 'iv'`);
+  const unitFrom: IvUnitSource = opts.ivUnit ? 'option' : fileUnit ? 'file' : 'inferred';
+  const unit = opts.ivUnit ?? fileUnit ?? inferIvUnit(raw.filter((v) => Number.isFinite(v)), where, warnings);
   const mask = Uint8Array.from(missing, (m) => (m ? 1 : 0));
-  let spot = opts.spot ?? metaNumber(p.meta, 'spot', where);
+  checkIvUnit(raw, unit, unitFrom, (c) => `row ${p.firstLine + 1 + Math.floor(c / nt)}, column ${(c % nt) + 2} (T=${tGrid[c % nt]})`, where, mask);
+  const scale = ivScale(unit);
+  const iv = Float64Array.from(raw, (v) => v * scale);
+  const metaSpot = metaNumber(p.meta, 'spot', where);
+  let spot = opts.spot ?? metaSpot;
+  let spotFrom: ReaderAssumptions['spot']['from'] = opts.spot !== undefined ? 'option' : 'file';
   if (spot === undefined) {
     if (rowsAreStrikes) throw new InputError('strikes need a spot: add a line "# spot=67234.5" above the table (or pass the spot)', where);
     warnings.push(`${where}: no spot given; set to 1 (add "# spot=…" to record it)`);
     spot = 1;
+    spotFrom = 'default';
   }
   let timestamp = opts.timestamp ?? (p.meta.timestamp !== undefined ? parseTimeMs(p.meta.timestamp, `${where}: header line 'timestamp'`) : undefined);
+  let tsFrom: ReaderAssumptions['timestamp']['from'] = opts.timestamp !== undefined ? 'option' : 'file';
   if (timestamp === undefined) {
     timestamp = (opts.now ?? Date.now)();
+    tsFrom = 'import-time';
     warnings.push(`${where}: no timestamp given; stamped with the import time (add "# timestamp=2024-03-29T08:00:00Z" to record it)`);
   }
   let forward: number[] | undefined;
@@ -208,7 +220,7 @@ function readGrid(p: ParsedCsv, where: string, opts: CsvReadOptions, warnings: s
   }
   if (!s.mask!.some((m) => m === 1)) delete s.mask;
   validateSurface(s, where);
-  return s;
+  return { surface: s, assumptions: { ivUnit: { unit, from: unitFrom }, spot: { value: spot, from: spotFrom }, timestamp: { value: timestamp, from: tsFrom } } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,6 +232,7 @@ export interface QuotesFromCsv {
   timestamp: number;
   layout: CsvLayout;
   warnings: string[];
+  assumptions: ReaderAssumptions;
   /** Currency / underlying when the rows say (instrument names). */
   underlying?: string;
 }
@@ -254,10 +267,14 @@ function quotesFromParsed(p: ParsedCsv, where: string, opts: CsvReadOptions, lay
   // Tardis' timestamp is the exchange time; prefer it over local_timestamp (findColumns does).
   const ivHeader = hn[cols.iv]!;
   let unit: IvUnit | undefined = opts.ivUnit ?? ivUnitFromText(p.meta.iv, `${where}: header line 'iv'`);
+  let unitFrom: IvUnitSource = opts.ivUnit ? 'option' : 'file';
   if (!unit && (ivHeader === 'iv_pct' || ivHeader === 'iv_percent')) unit = 'percent';
   if (!unit && ivHeader === 'iv_decimal') unit = 'decimal';
   // Deribit's API documents mark_iv in percent (e.g. 71.47).
-  if (!unit && layout === 'deribit') unit = 'percent';
+  if (!unit && layout === 'deribit') {
+    unit = 'percent';
+    unitFrom = 'format';
+  }
   const raw: RawQuote[] = [];
   let skippedEmpty = 0;
   let underlyingName: string | undefined;
@@ -326,10 +343,16 @@ function quotesFromParsed(p: ParsedCsv, where: string, opts: CsvReadOptions, lay
   if (chosen.length === 0) throw new InputError(`no quotes at or before the snapshot time ${new Date(timestamp).toISOString()} (the file's first quote is later)`, where);
 
   const ivs = chosen.map((q) => q.iv);
-  if (!unit) unit = inferIvUnit(ivs, where, warnings);
-  const scale = unit === 'percent' ? 0.01 : 1;
+  if (!unit) {
+    unit = inferIvUnit(ivs, where, warnings);
+    unitFrom = 'inferred';
+  }
+  checkIvUnit(ivs, unit, unitFrom, (c) => `row ${p.firstLine + chosen[c]!.row}, column '${colName(cols.iv)}'`, where);
+  const scale = ivScale(unit);
 
+  const tsFrom: ReaderAssumptions['timestamp']['from'] = opts.at !== undefined ? 'option' : stamped.length ? 'quotes' : opts.timestamp !== undefined ? 'option' : p.meta.timestamp !== undefined ? 'file' : 'import-time';
   let spot = opts.spot ?? metaNumber(p.meta, 'spot', where);
+  const spotFrom: ReaderAssumptions['spot']['from'] = opts.spot !== undefined ? 'option' : spot !== undefined ? 'file' : 'underlying';
   let expired = 0;
   const quotes: OptionQuote[] = [];
   const withT = chosen
@@ -354,7 +377,8 @@ function quotesFromParsed(p: ParsedCsv, where: string, opts: CsvReadOptions, lay
     quotes.push({ tYears: T, strike, isCall: q.isCall, iv: q.iv * scale, forward: F });
   }
   if (withT.some(({ q }) => q.underlying === undefined)) warnings.push(`${where}: rows without an underlying price use the spot as their forward`);
-  const out: QuotesFromCsv = { quotes, spot, timestamp, layout, warnings };
+  const assumptions: ReaderAssumptions = { ivUnit: { unit, from: unitFrom }, spot: { value: spot, from: spotFrom }, timestamp: { value: timestamp, from: tsFrom } };
+  const out: QuotesFromCsv = { quotes, spot, timestamp, layout, warnings, assumptions };
   if (underlyingName) out.underlying = underlyingName;
   return out;
 }
@@ -368,7 +392,8 @@ export function readSurfaceCsv(text: string, fileName = 'surface.csv', opts: Csv
   const layout = detectCsvLayout(p.rows[0] ?? []);
   if (layout === 'grid') {
     const warnings: string[] = [];
-    return { surface: readGrid(p, fileName, opts, warnings), layout, warnings };
+    const g = readGrid(p, fileName, opts, warnings);
+    return { surface: g.surface, assumptions: g.assumptions, layout, warnings };
   }
   const q = quotesFromParsed(p, fileName, opts, layout);
   const expiries = [...new Set(q.quotes.map((x) => x.tYears))].sort((a, b) => a - b);
@@ -383,7 +408,7 @@ export function readSurfaceCsv(text: string, fileName = 'surface.csv', opts: Csv
     ...(opts.maxGapK !== undefined ? { maxGapK: opts.maxGapK } : {}),
     ...(opts.extrapolate !== undefined ? { extrapolate: opts.extrapolate } : {}),
   });
-  return { surface, layout, warnings: q.warnings };
+  return { surface, layout, warnings: q.warnings, assumptions: q.assumptions };
 }
 
 /** The grid layout (or any layout) as a Surface; warnings are dropped — use readSurfaceCsv to show them. */

@@ -15,6 +15,7 @@ import { scalarF64, scalarString, toNumbers, toStrings, type NdArray } from '../
 import { resampleSurface } from './resample.ts';
 import type { Surface } from './types.ts';
 import { validateSurface } from './validate.ts';
+import { checkIvUnit, ivScale, type IvUnit, type ReaderAssumptions } from './units.ts';
 
 export { surfaceToCsv, surfaceFromCsv } from './csv.ts';
 
@@ -58,8 +59,12 @@ function vector(a: NdArray, key: string, where: string): number[] {
   return Array.from(toNumbers(a));
 }
 
-/** Surface from the arrays of an .npz (already read), validated. */
-export function surfaceFromArrays(arrays: Record<string, NdArray>, where: string): Surface {
+/**
+ * Surface from the arrays of an .npz (already read), validated. The format's vols are decimals;
+ * `ivUnit: 'percent'` (a user's explicit choice) reads them as percent instead. Either way a vol
+ * above 300 % is refused with the unit named (src/core/surface/units.ts).
+ */
+export function surfaceFromArrays(arrays: Record<string, NdArray>, where: string, ivUnit?: IvUnit): Surface {
   const kGrid = vector(need(arrays, 'k_grid', where), 'k_grid', where);
   const tGrid = vector(need(arrays, 't_grid', where), 't_grid', where);
   const ivA = need(arrays, 'iv_surface', where);
@@ -84,6 +89,9 @@ export function surfaceFromArrays(arrays: Record<string, NdArray>, where: string
   else if (s.iv.some((v) => Number.isNaN(v))) s.mask = Uint8Array.from(s.iv, (v) => (Number.isNaN(v) ? 1 : 0));
   if (arrays.forward) s.forward = vector(arrays.forward, 'forward', where);
   if (arrays.name && arrays.name.dtype === 'unicode') s.name = toStrings(arrays.name)[0]!;
+  const nt = tGrid.length;
+  checkIvUnit(s.iv, ivUnit ?? 'decimal', ivUnit ? 'option' : 'format', (c) => `iv_surface[${Math.floor(c / nt)}, ${c % nt}] (k=${kGrid[Math.floor(c / nt)]}, T=${tGrid[c % nt]})`, where, s.mask);
+  if (ivUnit === 'percent') s.iv = s.iv.map((v) => v * ivScale('percent'));
   validateSurface(s, where);
   return s;
 }
@@ -97,6 +105,8 @@ export interface ParsedSurfaceFile {
   /** "npz", "csv:grid", "csv:long", "csv:deribit", "csv:tardis". */
   layout: string;
   warnings: string[];
+  /** The vol unit, spot and timestamp the reader used, and where each came from (show them on import). */
+  assumptions: ReaderAssumptions;
 }
 
 /** Any supported surface file by name: .npz, or .csv / .tsv / .txt in one of the CSV layouts. */
@@ -107,12 +117,18 @@ export function parseSurfaceBytes(bytes: Uint8Array, fileName: string, opts: Csv
     if (arrays.params && arrays.iv && !arrays.iv_surface) {
       throw new InputError(`this is a synthetic data set (${arrays.params.shape[0]} surfaces: params, iv, mask), not one surface; use it for training`, fileName);
     }
-    return { surface: surfaceFromArrays(arrays, fileName), layout: 'npz', warnings: [] };
+    const surface = surfaceFromArrays(arrays, fileName, opts.ivUnit);
+    const assumptions: ReaderAssumptions = {
+      ivUnit: { unit: opts.ivUnit ?? 'decimal', from: opts.ivUnit ? 'option' : 'format' },
+      spot: { value: surface.spot, from: 'file' },
+      timestamp: { value: surface.timestamp, from: 'file' },
+    };
+    return { surface, layout: 'npz', warnings: [], assumptions };
   }
   if (lower.endsWith('.npy')) throw new InputError('a single .npy array is not a surface: save iv_surface, k_grid, t_grid, spot and timestamp together with np.savez', fileName);
   if (/\.(csv|tsv|txt)$/.test(lower)) {
     const r = readSurfaceCsv(new TextDecoder().decode(bytes), fileName, opts);
-    return { surface: r.surface, layout: `csv:${r.layout}`, warnings: r.warnings };
+    return { surface: r.surface, layout: `csv:${r.layout}`, warnings: r.warnings, assumptions: r.assumptions };
   }
   if (lower.endsWith('.hlckpt')) throw new InputError('a network checkpoint, not a surface: drop it on the checkpoint panel of the Inverse page', fileName);
   throw new InputError('not a surface file (expected .npz or .csv)', fileName);

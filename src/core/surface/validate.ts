@@ -20,11 +20,22 @@ export function gridProblems(grid: readonly number[], name: string, positive = f
     if (typeof x !== 'number' || !Number.isFinite(x)) out.push(`${name}[${i}] is not a finite number (${String(x)})`);
     else if (positive && x <= 0) out.push(`${name}[${i}] = ${x} must be > 0`);
     if (i > 0 && Number.isFinite(x) && Number.isFinite(grid[i - 1]!)) {
-      if (x === grid[i - 1]) out.push(`${name}[${i}] = ${x} duplicates ${name}[${i - 1}]`);
+      if (x === grid[i - 1]) out.push(`${name}[${i}] = ${x} duplicates ${name}[${i - 1}] (${positive ? 'columns' : 'rows'} ${i - 1} and ${i} are the same ${positive ? 'maturity' : 'strike'}; drop or merge one)`);
       else if (x < grid[i - 1]!) out.push(`${name} is not increasing: ${name}[${i}] = ${x} < ${name}[${i - 1}] = ${grid[i - 1]}`);
     }
   }
   return out;
+}
+
+/** The first value that repeats an earlier one, in any order: its index and the earlier index. */
+export function firstDuplicate(values: readonly number[]): { index: number; earlier: number } | undefined {
+  const seen = new Map<number, number>();
+  for (let i = 0; i < values.length; i++) {
+    const prev = seen.get(values[i]!);
+    if (prev !== undefined) return { index: i, earlier: prev };
+    seen.set(values[i]!, i);
+  }
+  return undefined;
 }
 
 /**
