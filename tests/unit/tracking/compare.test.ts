@@ -1,0 +1,61 @@
+/**
+ * The Runs page's logic (core/tracking/compare.ts) on the MLflow reference runs: MLflow's filter
+ * examples give MLflow's answers (fixture README, "search_runs" lines), sorting keeps runs without
+ * a value last, and the comparison marks exactly the rows that differ.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileTree, openFileTracker } from '../../../src/core/tracking/fileTracker.ts';
+import { compareRows, matches, parseFilter, sortRuns } from '../../../src/core/tracking/compare.ts';
+import type { RunSummary } from '../../../src/core/tracking/model.ts';
+
+let dir: string;
+let runs: RunSummary[];
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'compare-'));
+  const t = await openFileTracker(join(dir, 'mlruns'));
+  await t.importTree(new FileTree(join(import.meta.dirname, '../../fixtures/mlruns')));
+  runs = await t.listRuns(); // active runs only, as search_runs' default view
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const names = (f: string) => runs.filter((r) => matches(r, parseFilter(f))).map((r) => r.info.runName).sort();
+
+describe('filters', () => {
+  it("answer MLflow's own search_runs examples the same way", () => {
+    expect(names("params.optimizer = 'adam' and metrics.val_loss < 0.3")).toEqual(['cnn-lr2e-3']);
+    expect(names("params.reward = 'pnl - 0.1 * drawdown' and metrics.`losses/value_loss` < 0.35")).toEqual(['ppo-seed0', 'ppo-seed1']);
+    expect(names("params.data = 'synthetic heston, seed box v1 (20000 surfaces)'")).toEqual(['cnn-lr2e-3', 'cnn-lr5e-2']);
+  });
+  it('attributes, LIKE, bare words; a bad clause is an InputError naming it', () => {
+    expect(names("attributes.status = 'KILLED'")).toEqual(['ppo-seed1']);
+    expect(names("tags.backend LIKE 'web%'")).toEqual(['ppo-seed2']);
+    expect(names('seed1')).toEqual(['ppo-seed1']);
+    expect(() => parseFilter('metrics.val_loss << 3')).toThrow(/cannot read "metrics.val_loss << 3"/);
+    expect(() => parseFilter("metrics.val_loss < 'a'")).toThrow(/compares with a number/);
+  });
+});
+
+describe('sorting and comparison', () => {
+  it('sorts by a metric with NaN and missing values last in both directions', () => {
+    const asc = sortRuns(runs, 'metrics.val_loss', false).map((r) => r.info.runName);
+    const desc = sortRuns(runs, 'metrics.val_loss', true).map((r) => r.info.runName);
+    expect(asc.slice(0, 2)).toEqual(['cnn-lr2e-3', 'cnn-lr5e-2']); // 0.2519, then NaN, then the runs without val_loss
+    expect(asc.slice(2).sort()).toEqual(['ppo-seed0', 'ppo-seed1', 'ppo-seed2']);
+    expect(desc.slice(0, 2)).toEqual(['cnn-lr2e-3', 'cnn-lr5e-2']);
+    const byLr = sortRuns(runs.filter((r) => r.params.learning_rate), 'params.learning_rate', false).map((r) => r.params.learning_rate);
+    expect(byLr).toEqual([...byLr].sort((a, b) => Number(a) - Number(b)));
+  });
+  it('marks the params and metrics that differ between the selected runs', () => {
+    const pick = runs.filter((r) => r.info.runName.startsWith('ppo-seed0') || r.info.runName.startsWith('ppo-seed1'));
+    const rows = compareRows(pick);
+    const diff = rows.filter((r) => r.differs).map((r) => `${r.kind}:${r.key}`);
+    expect(diff).toContain('param:seed');
+    expect(diff).not.toContain('param:learning_rate');
+    expect(rows.find((r) => r.key === 'gamma')!.values).toEqual(['0.99', '0.99']);
+  });
+});
