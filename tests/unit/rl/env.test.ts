@@ -126,6 +126,20 @@ describe('TradingEnv: termination and truncation', () => {
     ]);
   });
 
+  it('a leveraged wipe-out past zero equity terminates with finite numbers everywhere', () => {
+    // 3× long at 100 (300 units), price halves: equity 10000 − 300·50 = −5000.
+    const market = handMarket([100, 50, 50]);
+    for (const reward of ['simple', 'risk'] as const) {
+      const env = new TradingEnv(market, priceFeatures(market, 1), { transactionCost: 0, maxLeverage: 3, reward });
+      env.reset({ options: { start: 0 } });
+      const r = env.step(1);
+      expect(r.info.equity).toBe(-5000);
+      expect(r.terminated).toBe(true);
+      expect(Number.isFinite(r.reward)).toBe(true);
+      expect(Array.from(r.obs).every(Number.isFinite)).toBe(true);
+    }
+  });
+
   it('truncates after maxEpisodeSteps, and at the span end', () => {
     const market = gbmMarket(60, 4);
     const env = new TradingEnv(market, priceFeatures(market), { maxEpisodeSteps: 3 });
