@@ -19,6 +19,7 @@ export const PAGES: PageDef[] = [
   { id: 'surfaces', title: 'Surfaces', blurb: 'Surface library: import, inspect in 3-D, smiles, term structure, compare, export', load: () => import('./pages/Surface.svelte') },
   { id: 'data', title: 'Data', blurb: 'Deribit surfaces, Binance series, live smile, aligned market data', load: () => import('./pages/Data.svelte') },
   { id: 'inverse', title: 'Inverse', blurb: 'Inverse-Heston network: train, evaluate, checkpoints, apply to surfaces', load: () => import('./pages/Inverse.svelte') },
+  { id: 'rl', title: 'RL', blurb: 'PPO trader: train on a simulated or stored market in a worker, live diagnostics, backtest against buy-and-hold and flat', load: () => import('./pages/RL.svelte') },
   { id: 'runs', title: 'Runs', blurb: 'Tracked training runs: compare params, metric curves and artifacts; export / import MLflow mlruns zips', load: () => import('./pages/Runs.svelte') },
   { id: 'diagnostics', title: 'Diagnostics', blurb: 'Compute backends, self-test and timings', load: () => import('./pages/Diagnostics.svelte') },
 ];

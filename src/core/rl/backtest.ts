@@ -56,6 +56,8 @@ export interface BacktestSeries {
   exposure: number[];
   drawdownAgent: number[];
   drawdownBuyAndHold: number[];
+  /** Actions binned on [−1, 1] in 20 bins: counts[i] for [edges[i], edges[i+1]). */
+  actionHistogram: { edges: number[]; counts: number[] };
   /** Raw (unnormalised) values of the volatility-regime features (names with v0 / atm_iv / variance) at each step. */
   regimeFeatures: Record<string, number[]>;
 }
@@ -95,6 +97,13 @@ export function checkCompatible(c: AgentCheckpoint, market: Pick<MarketData, 'dt
   for (let i = 0; i < names.length; i++) {
     if (names[i] !== c.featureNames[i]) fail(`feature ${i}`, c.featureNames[i], names[i]);
   }
+}
+
+function histogram(x: number[], bins = 20): { edges: number[]; counts: number[] } {
+  const edges = Array.from({ length: bins + 1 }, (_, i) => -1 + (2 * i) / bins);
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of x) counts[Math.min(bins - 1, Math.max(0, Math.floor(((v + 1) / 2) * bins)))]!++;
+  return { edges, counts };
 }
 
 function drawdown(eq: number[]): number[] {
@@ -200,6 +209,7 @@ export function runBacktest(c: AgentCheckpoint, market: MarketData, features: Fe
       exposure,
       drawdownAgent: drawdown(eqAgent),
       drawdownBuyAndHold: drawdown(eqHold),
+      actionHistogram: histogram(actions),
       regimeFeatures,
     },
   };

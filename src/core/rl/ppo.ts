@@ -29,7 +29,7 @@
  * minibatches.
  */
 import * as tf from '@tensorflow/tfjs';
-import { throttledProgress, throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
+import { throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
 import { Rng } from '../math/rng.ts';
 import type { PauseGate } from '../inverse/pauseGate.ts';
 import type { Store } from '../store/store.ts';
@@ -341,7 +341,6 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
 
   const stateKey = opts.stateKey ?? 'rl/run/latest';
   const checkpointEvery = opts.checkpointEvery ?? 10;
-  const progress = throttledProgress(ctx, 100);
   const maybeYield = makeYielder(ctx, opts.gate);
   const t0 = performance.now();
 
@@ -527,7 +526,8 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
         opts.run.logMetrics(globalStep, numericMetrics(d));
       }
       await opts.onIteration?.(d);
-      progress({ done: iteration + 1, total: iterations, message: `iteration ${iteration + 1}/${iterations} · ${globalStep} steps`, metrics: numericMetrics(d) });
+      // Every iteration reaches the page (a few a second at most): the live charts need each one.
+      ctx.onProgress?.({ done: iteration + 1, total: iterations, message: `iteration ${iteration + 1}/${iterations} · ${globalStep} steps`, metrics: numericMetrics(d) });
 
       // 6. Periodic resumable state.
       const isLast = iteration + 1 === iterations;
