@@ -2,14 +2,11 @@
  * `rl simulate` and `rl features`: markets and their feature matrices headless (issue 10, item 7).
  * Other rl commands (`rl env`, …) add themselves to RL_COMMANDS below or live in their own module.
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../src/core/errors.ts';
 import type { JobContext } from '../../src/core/jobs.ts';
-import { initBackend, isBackendName } from '../../src/core/backend/backends.ts';
-import { decodeCheckpoint, type LoadedCheckpoint } from '../../src/core/inverse/checkpoint.ts';
 import { configFlags, configFromFlags, configHelp, resolveConfig } from '../../src/core/config.ts';
 import { writeNpz } from '../../src/core/io/npz.ts';
 import type { NdArray } from '../../src/core/io/npy.ts';
@@ -21,44 +18,19 @@ import { firstUndefined } from '../../src/core/features/featureEngine.ts';
 import { CsvSentimentProvider, FearGreedProvider, type SentimentProvider } from '../../src/core/features/sentiment.ts';
 import { Normalizer, DEFAULT_WINDOW } from '../../src/core/features/stateBuilder.ts';
 import { intOption, parse, readJsonInput, requireOption, type CommandDef } from '../io.ts';
+// rlInputs reads BUNDLED_* from this module only inside functions, so the import cycle is harmless.
+import { loadFeatureDeps, readBytes, useWasm } from '../rlInputs.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The bundled networks (public/checkpoints/): BTC on the seed grid, shitcoin on the pseudo-surface grid. */
 export const BUNDLED_INVERSE = join(REPO, 'public/checkpoints/seed-grid-heston.hlckpt');
 export const BUNDLED_SHITCOIN_INVERSE = join(REPO, 'public/checkpoints/shitcoin-pseudo-heston.hlckpt');
 
-function readBytes(file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file));
-  } catch (e) {
-    throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
-  }
-}
-
 async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
   await mkdir(dirname(file) || '.', { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, bytes);
   await rename(tmp, file);
-}
-
-async function useBackend(name: string | undefined): Promise<string> {
-  const want = name ?? 'wasm';
-  if (!isBackendName(want) || (want !== 'wasm' && want !== 'cpu')) throw new InputError(`--backend must be wasm or cpu (got "${want}")`);
-  const a = await initBackend(want);
-  if (!a.ok) throw new InputError(`backend ${want} is unavailable here: ${a.error}`, '--backend');
-  return want;
-}
-
-/** Node: the two bundled inverse networks (or the files given), decoded and checked. */
-export async function loadBundledInverses(files: { inverse?: string; shitcoinInverse?: string } = {}): Promise<{ inverse: LoadedCheckpoint; shitcoinInverse: LoadedCheckpoint }> {
-  const one = (f: string) => decodeCheckpoint(readBytes(f), basename(f));
-  return { inverse: await one(files.inverse ?? BUNDLED_INVERSE), shitcoinInverse: await one(files.shitcoinInverse ?? BUNDLED_SHITCOIN_INVERSE) };
-}
-
-/** Reads a market .npz named on the command line. */
-export function readMarketFile(file: string): MarketData {
-  return readMarketNpz(readBytes(file), basename(file));
 }
 
 /** A 1-d numpy unicode array ('<U n'), as np.array(['a', 'bc']) writes it. */
@@ -160,9 +132,10 @@ const features: CommandDef = {
   summary: 'build a market’s feature matrix (FeatureEngine) with the bundled inverse networks',
   usage: `npm run --silent cli -- rl features --market MARKET.npz [--inverse CKPT] [--shitcoin-inverse CKPT] [--modules a,b,…]
       [--window 16] [--sentiment neutral|csv|fear-greed] [--sentiment-csv FILE] [--sentiment-url URL] [--config FEATURES.json]
-      [--backend wasm|cpu] --out FEATURES.npz
+      --out FEATURES.npz
   --inverse: the BTC inverse network (default: the bundled public/checkpoints/seed-grid-heston.hlckpt);
   --shitcoin-inverse: the pseudo-surface network (default: public/checkpoints/shitcoin-pseudo-heston.hlckpt).
+  Networks run on the wasm backend (bench/rl-features.bench.ts compares wasm and cpu).
   --modules: btc, generic, sentiment, shitcoin (default: every module whose data the market has).
   --sentiment: neutral (zeros, the default), csv (--sentiment-csv), fear-greed (alternative.me over HTTP,
   --sentiment-url for a mirror; a refused call falls back to --sentiment-csv when given).
@@ -183,7 +156,6 @@ ${configHelp(FEATURE_CONFIG_SPEC)}`,
       'sentiment-csv': { type: 'string' },
       'sentiment-url': { type: 'string' },
       config: { type: 'string' },
-      backend: { type: 'string' },
       out: { type: 'string' },
       ...configFlags(FEATURE_CONFIG_SPEC),
     });
@@ -194,10 +166,9 @@ ${configHelp(FEATURE_CONFIG_SPEC)}`,
     if (window < 1) throw new InputError(`--window must be ≥ 1, got ${window}`);
     const fileConfig = v.config ? readJsonInput(v.config) : {};
     const config = resolveConfig(FEATURE_CONFIG_SPEC, { ...(fileConfig as object), ...configFromFlags(FEATURE_CONFIG_SPEC, v) }, v.config ?? '--');
-    const market = readMarketFile(marketFile);
-    const backend = await useBackend(v.backend);
-    const nets = await loadBundledInverses({ inverse: v.inverse, shitcoinInverse: v['shitcoin-inverse'] });
-    const deps: FeatureDeps = { ...nets };
+    const market = readMarketNpz(readBytes(marketFile), basename(marketFile));
+    await useWasm();
+    const deps: FeatureDeps = await loadFeatureDeps(market, config, v.inverse, v['shitcoin-inverse']);
     const sentiment = sentimentProvider(v.sentiment, v['sentiment-csv'], v['sentiment-url']);
     if (sentiment) deps.sentiment = sentiment;
     const t0 = performance.now();
@@ -217,7 +188,7 @@ ${configHelp(FEATURE_CONFIG_SPEC)}`,
         window: { dtype: 'int32', shape: [], data: Int32Array.of(window) },
       }),
     );
-    return { out, names: fm.names, d: fm.d, n: fm.n, warmup: fm.warmup, window, state_size: window * fm.d, modules: fm.modules, backend, seconds: +seconds.toFixed(3), notes: fm.notes };
+    return { out, names: fm.names, d: fm.d, n: fm.n, warmup: fm.warmup, window, state_size: window * fm.d, modules: fm.modules, backend: 'wasm', seconds: +seconds.toFixed(3), notes: fm.notes };
   },
 };
 

@@ -34,9 +34,8 @@ import { InputError } from '../errors.ts';
 import { throttledProgress, throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
 import { Rng } from '../math/rng.ts';
 import { hestonIvSurface } from '../heston/surface.ts';
-import { SEED_GRID } from '../surface/types.ts';
 import { checkMarketData, type MarketData } from './marketData.ts';
-import { barTimes, fundingSeries, logNormalSeries, noisyFutures, SIM_STREAM } from './simulator.ts';
+import { barTimes, fundingSeries, logNormalSeries, MARKET_SERIES_SPEC, noisyFutures, SIM_STREAM, type MarketSeriesConfig } from './simulator.ts';
 
 export interface HestonRegime {
   kappa: number;
@@ -45,7 +44,8 @@ export interface HestonRegime {
   rho: number;
 }
 
-export interface HestonMarketConfig {
+/** Funding, OI, volume (level at v = θ of regime 0) and grid fields are MARKET_SERIES_SPEC's. */
+export interface HestonMarketConfig extends MarketSeriesConfig {
   /** Rows of the market. */
   nSteps: number;
   /** Seed of every stream. */
@@ -72,29 +72,17 @@ export interface HestonMarketConfig {
   surfaceVarianceFloor: number;
   /** Futures noise: F = S·(1 + futNoise·Z) (default 0.0005). */
   futNoise: number;
-  /** Funding every N-th step, mean, std (default 8, 1e-4, 1e-4). */
-  fundingEvery: number;
-  fundingMean: number;
-  fundingStd: number;
-  /** Open interest level and log-std (default 1e5, 0.1). */
-  oiLevel: number;
-  oiLogStd: number;
-  /** Volume level (at v = θ of regime 0) and log-std (default 1e6, 0.5). */
-  volumeLevel: number;
-  volumeLogStd: number;
   /** Include a shitcoin (shit_prices, shit_volumes, shit_funding; default true). */
   shitcoin: boolean;
   /** Shitcoin: initial price, beta to BTC's log return, idiosyncratic vol per year (default 0.1, 1.5, 0.8). */
   shitS0: number;
   shitBeta: number;
   shitIdioVol: number;
-  /** Surface grid (default: the bundled checkpoint's). */
-  kGrid: number[];
-  tGrid: number[];
 }
 
 /** Every field but `regimes` (a list of objects, parsed by parseHestonMarketConfig). */
 export const HESTON_MARKET_CONFIG_SPEC: ConfigSpec<Omit<HestonMarketConfig, 'regimes'>> = {
+  ...MARKET_SERIES_SPEC,
   nSteps: { default: 10_000, integer: true, min: 2, doc: 'rows of the market', unit: 'steps' },
   seed: { default: 1, integer: true, doc: 'seed of every stream' },
   dtYears: { default: 1 / 8760, min: 1e-9, doc: 'bar interval (hourly)', unit: 'years' },
@@ -107,19 +95,10 @@ export const HESTON_MARKET_CONFIG_SPEC: ConfigSpec<Omit<HestonMarketConfig, 'reg
   surfaceEvery: { default: 1, integer: true, min: 1, doc: 'price a surface on every N-th step (others: has_surface 0)', unit: 'steps' },
   surfaceVarianceFloor: { default: 1e-6, min: 1e-12, doc: 'floor on the variance a surface is priced at (QE may return v = 0)' },
   futNoise: { default: 0.0005, min: 0, doc: 'futures noise: F = S·(1 + futNoise·Z)' },
-  fundingEvery: { default: 8, integer: true, min: 1, doc: 'funding is paid on every N-th step', unit: 'steps' },
-  fundingMean: { default: 1e-4, doc: 'mean funding payment' },
-  fundingStd: { default: 1e-4, min: 0, doc: 'std of a funding payment' },
-  oiLevel: { default: 1e5, min: 1e-12, doc: 'open-interest level' },
-  oiLogStd: { default: 0.1, min: 0, doc: 'open-interest log-std' },
-  volumeLevel: { default: 1e6, min: 1e-12, doc: 'volume level at v = θ of regime 0 (BTC volume scales with √(v/θ))' },
-  volumeLogStd: { default: 0.5, min: 0, doc: 'volume log-std' },
   shitcoin: { default: true, doc: 'include a shitcoin (shit_prices, shit_volumes, shit_funding)' },
   shitS0: { default: 0.1, min: 1e-12, doc: 'shitcoin initial price' },
   shitBeta: { default: 1.5, doc: 'shitcoin beta to BTC’s log return' },
   shitIdioVol: { default: 0.8, min: 0, doc: 'shitcoin idiosyncratic vol', unit: 'per √year' },
-  kGrid: { default: [...SEED_GRID.kGrid], doc: 'surface log-moneyness grid ln(K/F) (the bundled checkpoint’s)' },
-  tGrid: { default: [...SEED_GRID.tGrid], min: 1e-9, doc: 'surface maturities (the bundled checkpoint’s)', unit: 'years' },
 };
 
 export const DEFAULT_HESTON_MARKET_CONFIG: HestonMarketConfig = {

@@ -72,7 +72,22 @@ export interface SimMarketConfig {
   tGrid: number[];
 }
 
+/** Funding, open interest, volumes and the grid: the same fields and defaults in both simulators. */
+export type MarketSeriesConfig = Pick<SimMarketConfig, 'fundingEvery' | 'fundingMean' | 'fundingStd' | 'oiLevel' | 'oiLogStd' | 'volumeLevel' | 'volumeLogStd' | 'kGrid' | 'tGrid'>;
+export const MARKET_SERIES_SPEC: ConfigSpec<MarketSeriesConfig> = {
+  fundingEvery: { default: 8, integer: true, min: 1, doc: 'funding is paid on every N-th step (8-hourly on hourly bars)', unit: 'steps' },
+  fundingMean: { default: 1e-4, doc: 'mean funding payment (1 bp per 8 h)' },
+  fundingStd: { default: 1e-4, min: 0, doc: 'std of a funding payment' },
+  oiLevel: { default: 1e5, min: 1e-12, doc: 'open-interest level' },
+  oiLogStd: { default: 0.1, min: 0, doc: 'open-interest log-std' },
+  volumeLevel: { default: 1e6, min: 1e-12, doc: 'volume level per step (the Heston market’s BTC volume scales it by √(v/θ))' },
+  volumeLogStd: { default: 0.5, min: 0, doc: 'volume log-std' },
+  kGrid: { default: [...SEED_GRID.kGrid], doc: 'surface log-moneyness grid ln(K/F) (the bundled checkpoint’s)' },
+  tGrid: { default: [...SEED_GRID.tGrid], min: 1e-9, doc: 'surface maturities (the bundled checkpoint’s)', unit: 'years' },
+};
+
 export const SIM_MARKET_CONFIG_SPEC: ConfigSpec<SimMarketConfig> = {
+  ...MARKET_SERIES_SPEC,
   nSteps: { default: 10_000, integer: true, min: 2, doc: 'rows of the market (seed n_steps)', unit: 'steps' },
   dt: { default: 1, min: 1e-12, doc: 'step length in the units μ and σ are given in (seed dt = 1: per step)' },
   muBtc: { default: 0, doc: 'BTC drift per unit of dt (seed mu_btc)' },
@@ -85,16 +100,7 @@ export const SIM_MARKET_CONFIG_SPEC: ConfigSpec<SimMarketConfig> = {
   btcS0: { default: 40_000, min: 1e-12, doc: 'initial BTC spot' },
   shitS0: { default: 0.1, min: 1e-12, doc: 'initial shitcoin price' },
   futNoise: { default: 0.001, min: 0, doc: 'futures noise: F = S·(1 + futNoise·Z) (seed 0.001)' },
-  fundingEvery: { default: 8, integer: true, min: 1, doc: 'funding is paid on every N-th step (8-hourly on hourly bars)', unit: 'steps' },
-  fundingMean: { default: 1e-4, doc: 'mean funding payment (1 bp per 8 h)' },
-  fundingStd: { default: 1e-4, min: 0, doc: 'std of a funding payment' },
-  oiLevel: { default: 1e5, min: 1e-12, doc: 'open-interest level' },
-  oiLogStd: { default: 0.1, min: 0, doc: 'open-interest log-std' },
-  volumeLevel: { default: 1e6, min: 1e-12, doc: 'volume level per step (shit_volumes, btc_volumes)' },
-  volumeLogStd: { default: 0.5, min: 0, doc: 'volume log-std' },
   baseIv: { default: null, nullable: true, min: 0, doc: 'level of the décor surface (none: volBtc, as the seed’s base_iv = vol_btc)' },
-  kGrid: { default: [...SEED_GRID.kGrid], doc: 'surface log-moneyness grid ln(K/F) (the bundled checkpoint’s)' },
-  tGrid: { default: [...SEED_GRID.tGrid], min: 1e-9, doc: 'surface maturities (the bundled checkpoint’s)', unit: 'years' },
 };
 
 export const DEFAULT_SIM_MARKET_CONFIG: SimMarketConfig = defaultsOf(SIM_MARKET_CONFIG_SPEC);
