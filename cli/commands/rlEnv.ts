@@ -5,6 +5,8 @@
  */
 import { basename } from 'node:path';
 import type { JobContext } from '../../src/core/jobs.ts';
+import { configHelp } from '../../src/core/config.ts';
+import { FEATURE_CONFIG_SPEC } from '../../src/core/features/featureMatrix.ts';
 import { parseEnvConfig } from '../../src/core/rl/envConfig.ts';
 import { parseReplayInput, replayActions } from '../../src/core/rl/replay.ts';
 import { MARKET_FEATURE_HELP, MARKET_FEATURE_OPTIONS, marketAndFeatures, readJsonFile } from '../rlInputs.ts';
@@ -26,7 +28,10 @@ ${MARKET_FEATURE_HELP}
 
   stdout: {"start", "warmup", "features", "steps": [{"t", "action", "reward", "equity", "units",
   "cash", "cost", "exposure", "terminated", "truncated"}, …]} — t is the step the action was taken
-  at; the replay ends with the actions or at the first terminated / truncated step.`,
+  at; the replay ends with the actions or at the first terminated / truncated step.
+
+  feature flags (FeatureConfig, src/core/features/featureMatrix.ts, as rl features takes them):
+${configHelp(FEATURE_CONFIG_SPEC)}`,
   async run(argv, ctx: JobContext) {
     const { values: v } = parse(argv, { ...MARKET_FEATURE_OPTIONS, actions: { type: 'string' }, config: { type: 'string' } });
     requireOption(v.market, '--market');
