@@ -163,7 +163,7 @@ Prints {"test_rmse_vol", "test_mae_vol", "persistence_rmse_vol", "skill", "n_tra
     const { values: v } = parse(argv, TRAIN_OPTIONS);
     const file = requireOption(v.quotes, '--quotes');
     const out = requireOption(v.out, '--out');
-    requireOption(v.seed, '--seed');
+    requireOption((v as Record<string, string | undefined>).seed, '--seed');
     const cfg = resolveConfig(SMILE_TRAIN_SPEC, configFromFlags(SMILE_TRAIN_SPEC, v), 'smile train');
     const session = sessionFrom(v);
     const { quotes, ivUnit, meta } = readQuotesFile(file, session, ivUnitFrom(v));

@@ -117,6 +117,11 @@ export interface SmileTrainResult {
   seconds: number;
 }
 
+/** One Adam step on the MSE of a batch; returns the loss (a scalar the caller reads and frees). */
+export function trainStep(net: SmileNet, optimizer: tf.Optimizer, vars: tf.Variable[], x: tf.Tensor3D, y: tf.Tensor1D): tf.Scalar {
+  return optimizer.minimize(() => tf.mean(tf.squaredDifference(net.apply(x), y)) as tf.Scalar, true, vars)!;
+}
+
 /** Fills xb/yb with the windows order[from, from+m) of `set`. */
 function gather(set: SequenceSet, order: Int32Array, from: number, m: number, xb: Float32Array, yb: Float32Array): void {
   const per = set.seqLength * set.nInputs;
@@ -199,7 +204,7 @@ export async function trainSmile(config: Partial<SmileTrainConfig>, inputs: Smil
         const loss = tf.tidy(() => {
           const x = tf.tensor3d(m === B ? xb : xb.subarray(0, m * per), [m, train.seqLength, train.nInputs]);
           const y = tf.tensor1d(m === B ? yb : yb.subarray(0, m));
-          return optimizer.minimize(() => tf.mean(tf.squaredDifference(net.apply(x), y)) as tf.Scalar, true, vars)!;
+          return trainStep(net, optimizer, vars, x, y);
         });
         const l = (await loss.data())[0]!;
         loss.dispose();

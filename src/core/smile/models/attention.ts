@@ -12,6 +12,7 @@
  * no gather, no einsum.
  */
 import * as tf from '@tensorflow/tfjs';
+import { bmm, cols, mm } from './common.ts';
 
 export interface AttentionArgs {
   dModel: number;
@@ -69,13 +70,15 @@ export class MultiHeadSelfAttention extends tf.layers.Layer {
     const [B, T, d] = x.shape;
     const h = this.numHeads;
     const dk = d / h;
-    const qkv = tf.add(tf.matMul(tf.reshape(x, [B * T, d]), this.wQkv.read() as tf.Tensor2D), this.bQkv.read());
-    const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, h, dk]), [0, 2, 1, 3]) as tf.Tensor4D;
-    const [q, k, v] = tf.split(qkv, 3, 1).map(heads) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-    const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dk));
-    const att = tf.matMul(tf.softmax(scores), v); // [B, h, T, dk]
+    const qkv = tf.add(mm(tf.reshape(x, [B * T, d]) as tf.Tensor2D, this.wQkv.read()), this.bQkv.read());
+    // Heads folded into the batch: [B·h, T, dk]; kᵀ is transposed explicitly so every product is
+    // a plain batched matMul (see mm in common.ts).
+    const heads = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, h, dk]), [0, 2, 1, 3]), [B * h, T, dk]) as tf.Tensor3D;
+    const [q, k, v] = [0, 1, 2].map((j) => heads(cols(qkv as tf.Tensor2D, j * d, d))) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    const scores = tf.mul(bmm(q, tf.transpose(k, [0, 2, 1])), 1 / Math.sqrt(dk));
+    const att = tf.reshape(bmm(tf.softmax(scores) as tf.Tensor3D, v), [B, h, T, dk]);
     const merged = tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [B * T, d]);
-    return tf.reshape(tf.add(tf.matMul(merged, this.wO.read() as tf.Tensor2D), this.bO.read()), [B, T, d]);
+    return tf.reshape(tf.add(mm(merged as tf.Tensor2D, this.wO.read()), this.bO.read()), [B, T, d]);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -11,7 +11,7 @@
  * The head is a linear map of the last hidden state, as in the seed's models.
  */
 import * as tf from '@tensorflow/tfjs';
-import { VariableSet, dense, disposeAll, type SmileModelConfig, type SmileNet } from './common.ts';
+import { VariableSet, cols, dense, disposeAll, mm, type SmileModelConfig, type SmileNet } from './common.ts';
 
 /** [B, T, F] → T tensors [B, G] of x·W + b (one matMul for the whole window). */
 function projectSteps(x: tf.Tensor3D, w: tf.Variable, b: tf.Variable): tf.Tensor2D[] {
@@ -38,10 +38,10 @@ export function buildGru(cfg: SmileModelConfig, seed: number): SmileNet {
       const steps = projectSteps(x, wx, bx);
       let h = tf.zeros([x.shape[0], H]) as tf.Tensor2D;
       for (const xt of steps) {
-        const [xrz, xn] = tf.split(xt, [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
-        const [hrz, hn] = tf.split(dense(h, wh, bh), [2 * H, H], 1) as [tf.Tensor2D, tf.Tensor2D];
-        const [r, z] = tf.split(tf.sigmoid(tf.add(xrz, hrz)), 2, 1) as [tf.Tensor2D, tf.Tensor2D];
-        const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+        const hh = dense(h, wh, bh);
+        const rz = tf.sigmoid(tf.add(cols(xt, 0, 2 * H), cols(hh, 0, 2 * H))) as tf.Tensor2D;
+        const [r, z] = [cols(rz, 0, H), cols(rz, H, H)];
+        const n = tf.tanh(tf.add(cols(xt, 2 * H, H), tf.mul(r, cols(hh, 2 * H, H))));
         h = tf.add(n, tf.mul(z, tf.sub(h, n)));
       }
       return tf.reshape(dense(h, wo, bo), [-1]) as tf.Tensor1D;
@@ -68,11 +68,10 @@ export function buildLstm(cfg: SmileModelConfig, seed: number): SmileNet {
       let h = tf.zeros([x.shape[0], H]) as tf.Tensor2D;
       let c = h;
       for (const xt of steps) {
-        const gates = tf.add(xt, tf.matMul(h, wh as tf.Tensor2D));
-        const [ifo, gRaw] = tf.split(gates, [3 * H, H], 1);
-        const [i, f, o] = tf.split(tf.sigmoid(ifo!), 3, 1);
-        c = tf.add(tf.mul(f!, c), tf.mul(i!, tf.tanh(gRaw!)));
-        h = tf.mul(o!, tf.tanh(c)) as tf.Tensor2D;
+        const gates = tf.add(xt, mm(h, wh)) as tf.Tensor2D;
+        const ifo = tf.sigmoid(cols(gates, 0, 3 * H)) as tf.Tensor2D;
+        c = tf.add(tf.mul(cols(ifo, H, H), c), tf.mul(cols(ifo, 0, H), tf.tanh(cols(gates, 3 * H, H))));
+        h = tf.mul(cols(ifo, 2 * H, H), tf.tanh(c)) as tf.Tensor2D;
       }
       return tf.reshape(dense(h, wo, bo), [-1]) as tf.Tensor1D;
     },
