@@ -7,11 +7,15 @@
 import { InputError } from '../../src/core/errors.ts';
 import { impliedVol } from '../../src/core/heston/blackScholes.ts';
 import { calibrate, calibrateSurface, gridProblem, type CalibrationOptions, type CalibrationResult } from '../../src/core/heston/calibrate.ts';
-import { readSurfaceFile } from './surface.ts';
+import { assumptionsJson, readSurfaceFile } from './surface.ts';
+import { checkIvUnit, ivScale, parseIvUnit, type IvUnit } from '../../src/core/surface/units.ts';
+import { firstDuplicate } from '../../src/core/surface/validate.ts';
 import { PARAM_NAMES, paramProblems, type HestonParams } from '../../src/core/heston/params.ts';
 import { priceGrid } from '../../src/core/heston/pricer.ts';
 import type { JobContext } from '../../src/core/jobs.ts';
-import { intOption, numberOption, parse, readJsonInput, type CommandDef } from '../io.ts';
+import { parse, readJsonInput, type CommandDef } from '../io.ts';
+import { configFlags, configFromFlags, configHelp, resolveConfig } from '../../src/core/config.ts';
+import { CALIBRATION_SETTINGS_SPEC } from '../../src/core/heston/calibrationConfig.ts';
 
 type Json = Record<string, unknown>;
 
@@ -95,6 +99,11 @@ function readGrid(o: Json, where: string): GridInput {
   const spot = num(o, 'spot', where, positive);
   const strikes = numArray(o, 'strikes', where, positive);
   const maturities = numArray(o, 'maturities', where, positive);
+  // Rows are strikes and columns maturities: a repeated one would be two vols for one point.
+  for (const [key, values, axis] of [['strikes', strikes, 'row'], ['maturities', maturities, 'column']] as const) {
+    const d = firstDuplicate(values);
+    if (d) throw new InputError(`"${key}"[${d.index}] = ${values[d.index]} duplicates "${key}"[${d.earlier}] (iv ${axis} ${d.index} and ${axis} ${d.earlier} would be one grid point); give each once`, where);
+  }
   return { spot, strikes, maturities, r: rate(o, 'r', maturities.length, where), q: rate(o, 'q', maturities.length, where) };
 }
 
@@ -162,27 +171,18 @@ export const ivCommand: CommandDef = {
   },
 };
 
+/** The calibrate flags: the settings' spec (--target, --multi-start, --seed, --feller-penalty, --max-iterations) and the inputs. */
 export const CALIBRATE_OPTIONS = {
   in: { type: 'string' },
-  target: { type: 'string' },
-  'multi-start': { type: 'string' },
-  'feller-penalty': { type: 'string' },
-  'max-iterations': { type: 'string' },
-  seed: { type: 'string' },
   surface: { type: 'string' },
+  'iv-unit': { type: 'string' },
+  ...configFlags(CALIBRATION_SETTINGS_SPEC),
 } as const;
 
-/** Options shared by every calibrate input mode (the JSON grid here; a --surface FILE mode can reuse it). */
-export function calibrateOptionsFrom(values: Partial<Record<keyof typeof CALIBRATE_OPTIONS, string | undefined>>, ctx: JobContext): CalibrationOptions {
-  const target = values.target ?? 'iv';
-  if (target !== 'iv' && target !== 'price') throw new InputError(`--target must be iv or price, got "${target}"`);
-  const multiStart = intOption(values['multi-start'], '--multi-start', 1);
-  if (multiStart < 1) throw new InputError('--multi-start must be at least 1');
-  const fellerPenalty = numberOption(values['feller-penalty'], '--feller-penalty', 0);
-  if (fellerPenalty < 0) throw new InputError('--feller-penalty must be ≥ 0');
-  const maxIterations = intOption(values['max-iterations'], '--max-iterations', 100);
-  if (maxIterations < 1) throw new InputError('--max-iterations must be at least 1');
-  return { target, multiStart, fellerPenalty, maxIterations, seed: intOption(values.seed, '--seed', 1), signal: ctx.signal, onProgress: ctx.onProgress };
+/** Options shared by every calibrate input mode (the JSON grid, a --surface FILE), from the settings' spec. */
+export function calibrateOptionsFrom(values: Record<string, unknown>, ctx: JobContext): CalibrationOptions {
+  const settings = resolveConfig(CALIBRATION_SETTINGS_SPEC, configFromFlags(CALIBRATION_SETTINGS_SPEC, values), 'calibrate');
+  return { ...settings, signal: ctx.signal, onProgress: ctx.onProgress };
 }
 
 /** The JSON form of a CalibrationResult printed by the CLI. */
@@ -202,12 +202,19 @@ export function calibrationJson(res: CalibrationResult): Json {
   };
 }
 
-export async function calibrateFromJson(x: unknown, where: string, options: CalibrationOptions): Promise<Json> {
+/**
+ * `ivUnit`: how "iv" is written — decimals unless the caller chose percent (--iv-unit pct). A vol
+ * above 300 % once in decimals is refused with the unit named (issue 15: [[9, 8.5], …] in percent
+ * "converged" with every parameter at a bound and an RMSE of 615 vol points).
+ */
+export async function calibrateFromJson(x: unknown, where: string, options: CalibrationOptions, ivUnit?: IvUnit): Promise<Json> {
   const o = obj(x, where);
   const g = readGrid(o, where);
   const nk = g.strikes.length;
   const nt = g.maturities.length;
-  const iv = matrix(o, 'iv', nk, nt, where, true);
+  const raw = matrix(o, 'iv', nk, nt, where, true);
+  checkIvUnit(raw, ivUnit ?? 'decimal', ivUnit ? 'option' : 'format', (c) => `"iv" row ${Math.floor(c / nt)}, column ${c % nt}`, where);
+  const iv = raw.map((v) => v * ivScale(ivUnit ?? 'decimal'));
   iv.forEach((v, idx) => {
     if (Number.isFinite(v) && !(v > 0 && v < 10)) throw new InputError(`"iv" row ${Math.floor(idx / nt)}, column ${idx % nt}: vol must be a decimal in (0, 10), got ${v}`, where);
   });
@@ -222,20 +229,25 @@ export const calibrateCommand: CommandDef = {
   name: 'calibrate',
   summary: 'Levenberg–Marquardt Heston calibration to an implied-vol grid',
   usage: [
-    'npm run --silent cli -- calibrate [--in FILE | --surface FILE.npz|.csv] [--target iv|price] [--multi-start N] [--feller-penalty L] [--max-iterations N] [--seed N]',
+    'npm run --silent cli -- calibrate [--in FILE | --surface FILE.npz|.csv] [settings]',
     '  in:  {"spot","r","q","strikes":[…],"maturities":[…],"iv":[[…]] (null = missing),"start"?:{params}}',
+    '  --iv-unit pct|decimal: how "iv" (or the --surface file) writes vols; default decimals for JSON. A vol above 300 % in',
+    '  decimals is refused naming the unit, so a percent grid cannot "converge" at the bounds.',
     '  out: {"params":{…},"rmse_vol":…(vol points),"iterations","ms","converged","reason","at_bounds":[names of parameters on a bound],"points","feller_ratio","rmse_price"}',
+    '  settings (src/core/heston/calibrationConfig.ts):',
+    configHelp(CALIBRATION_SETTINGS_SPEC),
   ].join('\n'),
   async run(argv, ctx) {
     const { values } = parse(argv, CALIBRATE_OPTIONS);
     const options = calibrateOptionsFrom(values, ctx);
+    const ivUnit = values['iv-unit'] !== undefined ? parseIvUnit(values['iv-unit'], '--iv-unit') : undefined;
     if (values.surface !== undefined) {
       // A surface file (.npz / .csv, any layout surface inspect reads) instead of a JSON grid.
-      const { surface, warnings } = readSurfaceFile(values.surface);
-      return { ...calibrationJson(await calibrateSurface(surface, options)), surface: values.surface, ...(warnings.length ? { warnings } : {}) };
+      const { surface, warnings, assumptions } = readSurfaceFile(values.surface, ivUnit ? { ivUnit } : {});
+      return { ...calibrationJson(await calibrateSurface(surface, options)), surface: values.surface, assumptions: assumptionsJson(assumptions), ...(warnings.length ? { warnings } : {}) };
     }
     const where = values.in ?? 'stdin';
-    return calibrateFromJson(readJsonInput(values.in), where, options);
+    return calibrateFromJson(readJsonInput(values.in), where, options, ivUnit);
   },
 };
 

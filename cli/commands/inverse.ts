@@ -11,16 +11,20 @@ import type { JobContext } from '../../src/core/jobs.ts';
 import { initBackend, isBackendName } from '../../src/core/backend/backends.ts';
 import { decodeCheckpoint, encodeCheckpoint, type JsonValue, type LoadedCheckpoint } from '../../src/core/inverse/checkpoint.ts';
 import { generateDataset, datasetFromNpz, type HestonDataset, type SynthKind } from '../../src/core/surface/synthetic.ts';
-import { surfaceFromNpz, surfaceFromCsv } from '../../src/core/surface/files.ts';
+import { parseSurfaceBytes } from '../../src/core/surface/files.ts';
+import { parseIvUnit, type IvUnit } from '../../src/core/surface/units.ts';
 import { resampleSurface } from '../../src/core/surface/resample.ts';
 import type { Surface } from '../../src/core/surface/types.ts';
 import { FileStore } from '../../src/core/store/files.ts';
-import { trainInverse, DEFAULT_TRAIN_CONFIG, type InverseMode, type ResumeState } from '../../src/core/inverse/trainer.ts';
-import { checkLabelledSurfaces } from '../../src/core/inverse/datasets.ts';
+import { trainInverse, TRAIN_CONFIG_SPEC, type ResumeState } from '../../src/core/inverse/trainer.ts';
+import { checkGrid, checkLabelledSurfaces } from '../../src/core/inverse/datasets.ts';
+import { configFlags, configFromFlags, configHelp, resolveConfig } from '../../src/core/config.ts';
 import { evaluateInverse } from '../../src/core/inverse/evaluate.ts';
 import { predictSurfaces } from '../../src/core/inverse/predict.ts';
 import { evaluationHooks } from '../../src/core/inverse/hooks.ts';
-import { intOption, numberOption, parse, type CommandDef } from '../io.ts';
+import { intOption, parse, type CommandDef } from '../io.ts';
+import { TRACKING_HELP, TRACKING_OPTIONS, startRunFromArgs } from '../tracking.ts';
+import { configParams, runTracked, trackProgress } from '../../src/core/tracking/tracker.ts';
 
 function readBytes(file: string): Uint8Array {
   try {
@@ -49,11 +53,32 @@ export async function loadCheckpointFile(file: string): Promise<LoadedCheckpoint
   return decodeCheckpoint(readBytes(file), basename(file));
 }
 
-function readSurfaceFile(file: string): Surface {
-  const bytes = readBytes(file);
-  if (file.toLowerCase().endsWith('.csv')) return surfaceFromCsv(new TextDecoder().decode(bytes), basename(file));
-  const s = surfaceFromNpz(bytes, basename(file));
+/** A surface file (.npz or .csv); `ivUnit` is --iv-unit (default: what the file states or its format's unit). */
+function readSurfaceFile(file: string, ivUnit?: IvUnit): Surface {
+  const { surface: s } = parseSurfaceBytes(readBytes(file), basename(file), ivUnit ? { ivUnit } : {});
   s.name ??= basename(file);
+  return s;
+}
+
+/** --iv-unit pct|decimal, shared by the commands that read surface files. */
+function ivUnitFlag(v: string | undefined): IvUnit | undefined {
+  return v === undefined ? undefined : parseIvUnit(v, '--iv-unit');
+}
+
+/**
+ * A surface on the checkpoint's grid: resampled when --resample is given, else refused with an
+ * error that names the flag (the core's grid error speaks of the page's resample action).
+ */
+function onModelGrid(s: Surface, grid: { kGrid: number[]; tGrid: number[] } | undefined, resample: boolean | undefined, file: string): Surface {
+  if (!grid) return s;
+  if (resample) return { ...resampleSurface(s, grid.kGrid, grid.tGrid), name: s.name };
+  try {
+    checkGrid(s.kGrid, s.tGrid, grid, file);
+  } catch (e) {
+    const m = (e as Error).message;
+    const body = (m.startsWith(`${file}: `) ? m.slice(file.length + 2) : m).replace(/ \(resample[^)]*\)$/, '');
+    throw new InputError(`${body}: pass --resample to resample it onto the checkpoint's grid`, file);
+  }
   return s;
 }
 
@@ -88,54 +113,51 @@ const train: CommandDef = {
   name: 'inverse train',
   summary: 'train an inverse-Heston network (synthetic, real or mixed) and write a .hlckpt checkpoint',
   usage: `npm run --silent cli -- inverse train (--data FILE.npz | --synthetic heston|proxy --n N [--data-seed D])
-      --seed S --epochs E --out CKPT.hlckpt [options]
+      --out CKPT.hlckpt [training options]
 
-  --mode synthetic|real|mixed   synthetic: SmoothL1(params) + λ·MSE(recon); real: reconstruction on
-                                --real surfaces only (needs --init); mixed: both (default synthetic)
-  --real FILE                   a library surface (.npz or .csv) on the model's grid; repeat for more
-  --init CKPT                   start from this checkpoint (fine-tuning)
-  --train-heads                 real/mixed: also train the five ParamHeads (default: frozen)
-  --batch N (256)  --lr X (${DEFAULT_TRAIN_CONFIG.lr})  --recon-weight λ (0.3)  --real-weight λr (0.3)
-  --physics μ (0)               weight of the physics loss (price the predicted parameters with the
-                                batched tfjs pricer, compare implied vols with the input)
-  --hidden N (96)               latent size (new models only)
-  --state DIR                   write a resumable state there every --checkpoint-every epochs (5)
+  Data and files:
+  --real FILE                   a library surface (.npz or .csv) for real/mixed mode; repeat for more
+  --iv-unit pct|decimal         how the --real files write vols (default: what each file states)
+  --resample                    resample --real surfaces onto the model's grid (otherwise a surface
+                                on another grid is refused)
+  --init CKPT                   start from this checkpoint (fine-tuning; required for --mode real)
+  --hidden N                    latent size (new models only; default 96)
+  --state DIR                   write a resumable state there every --checkpoint-every epochs
   --resume                      continue the run saved in --state DIR (same data options)
   --backend wasm|cpu            tfjs backend (default wasm)
-  --name TEXT                   checkpoint name`,
+  --name TEXT                   checkpoint name (and run name)
+${TRACKING_HELP}
+
+  Training options (the trainer's config, src/core/inverse/trainer.ts TRAIN_CONFIG_SPEC):
+${configHelp(TRAIN_CONFIG_SPEC)}`,
   async run(argv, ctx) {
     const { values: v } = parse(argv, {
       data: { type: 'string' },
       synthetic: { type: 'string' },
       n: { type: 'string' },
       'data-seed': { type: 'string' },
-      seed: { type: 'string' },
-      epochs: { type: 'string' },
+      ...configFlags(TRAIN_CONFIG_SPEC),
       out: { type: 'string' },
-      mode: { type: 'string' },
       real: { type: 'string', multiple: true },
+      'iv-unit': { type: 'string' },
+      resample: { type: 'boolean' },
       init: { type: 'string' },
-      'train-heads': { type: 'boolean' },
-      batch: { type: 'string' },
-      lr: { type: 'string' },
-      'recon-weight': { type: 'string' },
-      'real-weight': { type: 'string' },
-      physics: { type: 'string' },
       hidden: { type: 'string' },
       state: { type: 'string' },
-      'checkpoint-every': { type: 'string' },
       resume: { type: 'boolean' },
       backend: { type: 'string' },
       name: { type: 'string' },
+      ...TRACKING_OPTIONS,
     });
     if (!v.out) throw new InputError('missing required option --out CKPT.hlckpt');
-    const mode = (v.mode ?? 'synthetic') as InverseMode;
-    if (!['synthetic', 'real', 'mixed'].includes(mode)) throw new InputError(`--mode must be synthetic, real or mixed (got "${v.mode}")`);
-    const seed = intOption(v.seed, '--seed', 1);
+    const config = resolveConfig(TRAIN_CONFIG_SPEC, configFromFlags(TRAIN_CONFIG_SPEC, v), 'inverse train');
+    const { mode, seed } = config;
     const backend = await useBackend(v.backend);
     const data = await loadData(v, seed, ctx, mode !== 'real');
-    const real = (v.real ?? []).map(readSurfaceFile);
     const init = v.init ? await loadCheckpointFile(v.init) : undefined;
+    // The model's grid: the starting checkpoint's, else the synthetic data's (a new model is built on it).
+    const grid = init?.grid ?? (data ? { kGrid: [...data.ds.kGrid], tGrid: [...data.ds.tGrid] } : undefined);
+    const real = (v.real ?? []).map((file) => onModelGrid(readSurfaceFile(file, ivUnitFlag(v['iv-unit'])), grid, v.resample, file));
     const store = v.state ? new FileStore(v.state) : undefined;
     let resume: ResumeState | undefined;
     if (v.resume) {
@@ -144,48 +166,53 @@ const train: CommandDef = {
       if (!resume) throw new InputError('no saved run to resume in this directory', v.state);
     }
     const hidden = v.hidden ? intOption(v.hidden, '--hidden') : undefined;
+    // Runs land in --tracking-uri (default ./mlruns): params = the config and the data, metrics =
+    // the trainer's per-epoch records; Ctrl-C ends the run KILLED with its metrics so far.
+    const trainConfig = { ...config, ...(hidden ? { topology: { hiddenDim: hidden } } : {}) };
+    const run = await startRunFromArgs(v, {
+      experiment: 'inverse-heston',
+      name: v.name,
+      params: { ...configParams(trainConfig), ...configParams(data?.info ?? {}, 'data.'), ...(real.length ? { 'data.real': real.length } : {}), ...(v.init ? { init: basename(v.init) } : {}) },
+      tags: { backend },
+    });
     const t0 = performance.now();
-    const result = await trainInverse(
-      {
+    const outFile = v.out;
+    return runTracked(run, async () => {
+      const result = await trainInverse(
+        trainConfig,
+        {
+          synthetic: data?.ds,
+          real,
+          init,
+          dataInfo: { ...(data?.info ?? {}), ...(real.length ? { real: real.map((s) => s.name ?? s.source) } : {}) },
+          prior: (data?.ds.prior as unknown as JsonValue) ?? null,
+        },
+        { store, resume, name: v.name },
+        { ...ctx, onProgress: trackProgress(run, ctx.onProgress) },
+      );
+      const bytes = await encodeCheckpoint(result.checkpoint);
+      await writeAtomic(outFile, bytes);
+      const ck = await decodeCheckpoint(bytes, basename(outFile));
+      await run?.logArtifact(`checkpoint/${basename(outFile)}`, bytes);
+      await run?.setTags({ 'checkpoint.hash': ck.hash });
+      const last = result.history[result.history.length - 1]!;
+      const secs = (performance.now() - t0) / 1000;
+      const trainSecs = result.history.reduce((a, h) => a + h.seconds, 0);
+      const summary = {
+        out: outFile,
+        run_id: run?.runId ?? null,
+        hash: ck.hash,
+        bytes: bytes.length,
+        backend,
         mode,
-        seed,
-        epochs: intOption(v.epochs, '--epochs', DEFAULT_TRAIN_CONFIG.epochs),
-        batchSize: intOption(v.batch, '--batch', DEFAULT_TRAIN_CONFIG.batchSize),
-        lr: numberOption(v.lr, '--lr', DEFAULT_TRAIN_CONFIG.lr),
-        reconWeight: numberOption(v['recon-weight'], '--recon-weight', DEFAULT_TRAIN_CONFIG.reconWeight),
-        realReconWeight: numberOption(v['real-weight'], '--real-weight', DEFAULT_TRAIN_CONFIG.realReconWeight),
-        physicsWeight: numberOption(v.physics, '--physics', DEFAULT_TRAIN_CONFIG.physicsWeight),
-        freezeParamHeads: !v['train-heads'],
-        checkpointEvery: intOption(v['checkpoint-every'], '--checkpoint-every', DEFAULT_TRAIN_CONFIG.checkpointEvery),
-        ...(hidden ? { topology: { hiddenDim: hidden } } : {}),
-      },
-      {
-        synthetic: data?.ds,
-        real,
-        init,
-        dataInfo: { ...(data?.info ?? {}), ...(real.length ? { real: real.map((s) => s.name ?? s.source) } : {}) },
-        prior: (data?.ds.prior as unknown as JsonValue) ?? null,
-      },
-      { store, resume, name: v.name },
-      ctx,
-    );
-    const bytes = await encodeCheckpoint(result.checkpoint);
-    await writeAtomic(v.out, bytes);
-    const ck = await decodeCheckpoint(bytes, basename(v.out));
-    const last = result.history[result.history.length - 1]!;
-    const secs = (performance.now() - t0) / 1000;
-    const trainSecs = result.history.reduce((a, h) => a + h.seconds, 0);
-    return {
-      out: v.out,
-      hash: ck.hash,
-      bytes: bytes.length,
-      backend,
-      mode,
-      epochs: result.history.length,
-      seconds: +secs.toFixed(2),
-      train_samples_per_sec: Math.round(result.history.reduce((a, h) => a + h.samplesPerSec * h.seconds, 0) / Math.max(trainSecs, 1e-9)),
-      final: { train_loss: last.trainLoss, val_loss: last.valLoss, val_r2: last.valR2 },
-    };
+        epochs: result.history.length,
+        seconds: +secs.toFixed(2),
+        train_samples_per_sec: Math.round(result.history.reduce((a, h) => a + h.samplesPerSec * h.seconds, 0) / Math.max(trainSecs, 1e-9)),
+        final: { train_loss: last.trainLoss, val_loss: last.valLoss, val_r2: last.valR2 },
+      };
+      await run?.logArtifact('eval/summary.json', new TextEncoder().encode(JSON.stringify(summary, null, 2)));
+      return summary;
+    });
   },
 };
 
@@ -252,15 +279,19 @@ const evaluate: CommandDef = {
 const predict: CommandDef = {
   name: 'inverse predict',
   summary: 'Heston parameters of a surface file from a checkpoint (one forward pass)',
-  usage: `npm run --silent cli -- inverse predict --ckpt CKPT --surface FILE.npz|FILE.csv [--resample] [--latent]
+  usage: `npm run --silent cli -- inverse predict --ckpt CKPT --surface FILE.npz|FILE.csv [--iv-unit pct|decimal] [--resample] [--latent]
 
-  Prints {"params":{kappa,theta,sigma,rho,v0}}. A surface on another grid is refused unless
+  Prints {"warning"?, "params":{kappa,theta,sigma,rho,v0}, "checkpoint", "training_distance"}: the
+  parameters always lie inside the model's domain (bounded outputs); "warning" (also on stderr)
+  says when the surface is far outside the training data (per-cell z > 4, RMS z > 2.5, > 20 % of
+  points outside the trained vol range). A surface on another grid is refused unless
   --resample is given (then it is resampled onto the checkpoint's grid first). --latent adds the
   regime embedding z and the reconstructed surface.`,
   async run(argv) {
     const { values: v } = parse(argv, {
       ckpt: { type: 'string' },
       surface: { type: 'string' },
+      'iv-unit': { type: 'string' },
       resample: { type: 'boolean' },
       latent: { type: 'boolean' },
       backend: { type: 'string' },
@@ -269,11 +300,22 @@ const predict: CommandDef = {
     if (!v.surface) throw new InputError('missing required option --surface FILE');
     await useBackend(v.backend);
     const ck = await loadCheckpointFile(v.ckpt);
-    let s = readSurfaceFile(v.surface);
-    if (v.resample) s = resampleSurface(s, ck.grid.kGrid, ck.grid.tGrid);
+    let s = readSurfaceFile(v.surface, ivUnitFlag(v['iv-unit']));
+    s = onModelGrid(s, ck.grid, v.resample, v.surface);
     const [p] = await predictSurfaces(ck, [s]);
-    const out: Record<string, unknown> = { params: p!.params, checkpoint: { name: ck.name, hash: ck.hash } };
-    if (p!.warning) out.warning = p!.warning;
+    // The warning comes first (and on stderr): a surface far from the training data gets an
+    // extrapolated answer, which must not read as a result.
+    const out: Record<string, unknown> = {};
+    if (p!.warning) {
+      out.warning = p!.warning;
+      process.stderr.write(`warning: ${p!.warning}\n`);
+    }
+    const d = p!.distance;
+    Object.assign(out, {
+      params: p!.params,
+      checkpoint: { name: ck.name, hash: ck.hash },
+      training_distance: { outside: d.outside, max_z: d.maxZ, rms_z: d.rmsZ, outside_range: d.outsideRange, usable: d.usable },
+    });
     if (v.latent) {
       out.latent = p!.latent;
       out.reconstruction = Array.from(p!.reconstruction);

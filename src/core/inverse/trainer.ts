@@ -12,7 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.ts';
-import { throttledProgress, throwIfAborted, withEta, yieldToEventLoop, type JobContext } from '../jobs.ts';
+import { throttledProgress, throwIfAborted, withEta, yieldToEventLoop, type JobContext, type Progress } from '../jobs.ts';
+import { defaultsOf, type ConfigSpec } from '../config.ts';
 import { Rng } from '../math/rng.ts';
 import { PARAM_NAMES } from '../heston/params.ts';
 import type { Surface } from '../surface/types.ts';
@@ -29,54 +30,52 @@ import type { PauseGate } from './pauseGate.ts';
 
 export type InverseMode = 'synthetic' | 'real' | 'mixed';
 
-/** Every knob of a training run, with the seed's defaults where it gives one. */
+/**
+ * Every knob of a training run. The defaults and a doc line per field live in TRAIN_CONFIG_SPEC
+ * below (one declaration: the CLI flags and help, the Inverse page's state and the trainer all
+ * read it); the comments here add what a doc line cannot.
+ */
 export interface InverseTrainConfig {
   mode: InverseMode;
-  /** Weight init, validation split and batch order. */
   seed: number;
   epochs: number;
   batchSize: number;
-  /** Peak learning rate; cosine-decayed to lr·lrFinalFraction over the run. */
   lr: number;
   lrFinalFraction: number;
-  /** AdamW decoupled weight decay (matrices only). */
   weightDecay: number;
-  /** λ: weight of the reconstruction loss on synthetic data (seed: 0.3). */
   reconWeight: number;
-  /** λ_r: weight of the reconstruction loss on real surfaces (mixed mode). */
   realReconWeight: number;
-  /** Real / mixed: keep the five ParamHeads as pre-trained (seed IX.3 train_param_heads=false). */
   freezeParamHeads: boolean;
   /**
-   * μ: weight of the physics loss — the predicted parameters are priced with the batched tfjs
-   * Heston pricer and their implied vols compared with the input surface (masked SmoothL1 in the same
-   * per-cell z units as the reconstruction), so the parameters themselves must explain the
-   * surface. 0 = off (the default: see README, "physics loss", for why).
+   * μ: the predicted parameters are priced with the batched tfjs Heston pricer and their implied
+   * vols compared with the input surface (masked SmoothL1 in the same per-cell z units as the
+   * reconstruction), so the parameters themselves must explain the surface. Off by default: see
+   * README, "physics loss", for why.
    */
   physicsWeight: number;
-  /** Share of each data set held out for validation. */
   valFraction: number;
-  /** Write a resumable state every N epochs (0: never). */
   checkpointEvery: number;
-  /** Architecture overrides (defaults in defaultTopology). */
+  /** Architecture overrides (defaults in defaultTopology; not a flag: new models only). */
   topology?: Partial<Pick<InverseTopology, 'convChannels' | 'hiddenDim' | 'headHidden' | 'surfaceHidden' | 'kernel' | 'pool'>>;
 }
 
-export const DEFAULT_TRAIN_CONFIG: InverseTrainConfig = {
-  mode: 'synthetic',
-  seed: 1,
-  epochs: 30,
-  batchSize: 256,
-  lr: 2e-3,
-  lrFinalFraction: 0.05,
-  weightDecay: 1e-4,
-  reconWeight: 0.3,
-  realReconWeight: 0.3,
-  physicsWeight: 0,
-  freezeParamHeads: true,
-  valFraction: 0.1,
-  checkpointEvery: 5,
+export const TRAIN_CONFIG_SPEC: ConfigSpec<Omit<InverseTrainConfig, 'topology'>> = {
+  mode: { default: 'synthetic', choices: ['synthetic', 'real', 'mixed'], doc: 'synthetic: labelled surfaces; real: fine-tune a checkpoint on library surfaces (reconstruction only); mixed: both' },
+  seed: { default: 1, integer: true, doc: 'weight init, validation split and batch order' },
+  epochs: { default: 30, integer: true, min: 1, doc: 'passes over the training split' },
+  batchSize: { default: 256, integer: true, min: 1, doc: 'surfaces per optimiser step' },
+  lr: { default: 2e-3, min: 0, doc: 'peak learning rate, cosine-decayed to lr × lrFinalFraction over the run' },
+  lrFinalFraction: { default: 0.05, min: 0, max: 1, doc: 'final learning rate as a share of the peak' },
+  weightDecay: { default: 1e-4, min: 0, doc: 'AdamW decoupled weight decay (matrices only)' },
+  reconWeight: { default: 0.3, min: 0, doc: 'λ: weight of the reconstruction loss on synthetic data (seed: 0.3)' },
+  realReconWeight: { default: 0.3, min: 0, doc: 'λ_r: weight of the reconstruction loss on real surfaces (mixed mode)' },
+  freezeParamHeads: { default: true, doc: 'real/mixed: keep the five ParamHeads as pre-trained (seed IX.3 train_param_heads=false)' },
+  physicsWeight: { default: 0, min: 0, doc: 'μ: weight of the physics loss (price the predicted parameters, compare implied vols with the input)' },
+  valFraction: { default: 0.1, min: 0, max: 0.9, doc: 'share of each data set held out for validation' },
+  checkpointEvery: { default: 5, integer: true, min: 0, doc: 'write a resumable state every N epochs (0: never)' },
 };
+
+export const DEFAULT_TRAIN_CONFIG: InverseTrainConfig = defaultsOf(TRAIN_CONFIG_SPEC);
 
 export interface EpochRecord {
   epoch: number;
@@ -102,6 +101,19 @@ export interface TrainInputs {
   /** What the data was, for provenance: generator kind, n, seed, prior, file names … */
   dataInfo?: { [k: string]: JsonValue };
   prior?: JsonValue;
+}
+
+/**
+ * What the trainer reports: batch figures in `metrics` (numbers for a live plot: loss, lr,
+ * samplesPerSec …) and, at the end of each epoch, that epoch's typed record.
+ */
+export interface TrainProgress extends Progress {
+  epochRecord?: EpochRecord;
+}
+
+/** The epoch record a progress report carries when it ends an epoch (undefined for batch reports). */
+export function epochRecordOf(p: Progress): EpochRecord | undefined {
+  return (p as TrainProgress).epochRecord;
 }
 
 /** A resumable training state, as written to the Store every `checkpointEvery` epochs. */
@@ -448,12 +460,14 @@ export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: 
         seconds: trainSecs,
       };
       history.push(rec);
-      ctx.onProgress?.({
+      const epochReport: TrainProgress = {
         done: (epoch + 1) * batchesPerEpoch,
         total: totalSteps,
         message: `epoch ${epoch + 1}/${cfg.epochs} done: train ${rec.trainLoss.toFixed(4)}, val ${rec.valLoss.toFixed(4)}`,
-        metrics: { epoch: epoch + 1, epochDone: 1, trainLoss: rec.trainLoss, valLoss: rec.valLoss, samplesPerSec: rec.samplesPerSec, ...(rec.valR2 ? Object.fromEntries(PARAM_NAMES.map((p) => [`r2_${p}`, rec.valR2![p]])) : {}) },
-      });
+        metrics: { epoch: epoch + 1, epochDone: 1, trainLoss: rec.trainLoss, valLoss: rec.valLoss, samplesPerSec: rec.samplesPerSec },
+        epochRecord: rec,
+      };
+      ctx.onProgress?.(epochReport);
       if (opts.store && cfg.checkpointEvery > 0 && ((epoch + 1) % cfg.checkpointEvery === 0 || epoch + 1 === cfg.epochs)) {
         const state: ResumeState = {
           version: 1,

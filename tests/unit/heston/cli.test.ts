@@ -73,6 +73,7 @@ describe('cli calibrate', () => {
     expect(out.iterations).toBeGreaterThan(0);
     expect(out.ms).toBeGreaterThan(0);
   });
+
   it('names the parameters that end on a bound (at_bounds), empty for an interior optimum', async () => {
     const clean = (await calibrateCommand.run(['--in', file(input)], {})) as Record<string, any>;
     expect(clean.at_bounds).toEqual([]);
@@ -89,7 +90,7 @@ describe('cli calibrate', () => {
     await expect(calibrateCommand.run(['--in', file({ ...input, iv: iv.map((r) => r.map(() => null)) })], {})).rejects.toThrow(/0 usable quotes/);
     await expect(calibrateCommand.run(['--in', file({ ...input, iv: iv.map((r) => r.map((v) => (v === null ? null : v * 100))) })], {})).rejects.toThrow(/decimal/);
     await expect(calibrateCommand.run(['--in', file({ ...input, start: { ...truth, rho: 2 } })], {})).rejects.toThrow(/start: rho=2 is outside/);
-    await expect(calibrateCommand.run(['--in', file(input), '--target', 'vol'], {})).rejects.toThrow(/--target must be iv or price/);
+    await expect(calibrateCommand.run(['--in', file(input), '--target', 'vol'], {})).rejects.toThrow(/--target: must be one of iv, price/);
     await expect(calibrateCommand.run(['--in', file(input), '--bogus'], {})).rejects.toThrow(/bogus/);
   });
 });
