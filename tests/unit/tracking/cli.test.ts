@@ -4,29 +4,20 @@
  * folder and a zip that import back with every run id, status, param, metric point and artifact.
  */
 import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { FIXTURE, tempDirs } from './tempDirs.ts';
 import { FileTree } from '../../../src/core/tracking/fileTracker.ts';
 import { readTree } from '../../../src/core/tracking/layout.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
-const FIXTURE = join(ROOT, 'tests/fixtures/mlruns');
 const LR2 = '792147300371511236/25abd89bd67e4d928a8318174d645fa6';
 const LR5 = '792147300371511236/3cbb7daa64c144fa88a7c8252abc5619';
 const SEED0 = '911596816095483071/29ec148cead54263b4d6d23508bd9d96';
 
-const dirs: string[] = [];
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'runs-cli-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('runs-cli-');
 
 function cli(cwd: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [join(ROOT, 'cli/bin.mjs'), ...args], { cwd, encoding: 'utf8', timeout: 30_000 });

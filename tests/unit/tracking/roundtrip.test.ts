@@ -4,25 +4,16 @@
  * artifacts) comes back identical, run ids, statuses, times and experiment ids included.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { FIXTURE, tempDirs } from './tempDirs.ts';
 import { FileTree, openFileTracker } from '../../../src/core/tracking/fileTracker.ts';
 import { walkFiles } from '../../../src/core/tracking/layout.ts';
 import { pyFloatRepr, parsePyFloat } from '../../../src/core/tracking/mlflowFormat.ts';
 import { latestPoint } from '../../../src/core/tracking/model.ts';
 
-const FIXTURE = join(import.meta.dirname, '../../fixtures/mlruns');
-const dirs: string[] = [];
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'track-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('track-');
 
 describe('FileStore round trip against the MLflow 2.17 fixture', () => {
   it('import then export reproduces every file MLflow wrote', async () => {

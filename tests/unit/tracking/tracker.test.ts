@@ -4,11 +4,11 @@
  * errors that lose nothing, and two processes writing one store at once.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from './tempDirs.ts';
 import { MemoryStore, QuotaError, type Store } from '../../../src/core/store/store.ts';
 import { openFileTracker } from '../../../src/core/tracking/fileTracker.ts';
 import { LIMITS, TAG } from '../../../src/core/tracking/model.ts';
@@ -18,15 +18,7 @@ import { Rng } from '../../../src/core/math/rng.ts';
 
 const run$ = promisify(execFile);
 const WRITER = join(import.meta.dirname, 'writer.ts');
-const dirs: string[] = [];
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'track-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('track-');
 
 /** Deterministic ids and clock, so a test can compare exact files. */
 function fixedOpts() {
