@@ -10,7 +10,7 @@
  *   term_slope                      (atm_iv_long − atm_iv_short) / (T_long − T_short), per year
  *   basis                           ln(F/S) of the futures against spot at the step
  *   funding                         the funding rate paid on the step (0 on other steps)
- *   oi_change                       ln(OI_t / OI_{t−1}); 0 when either is unknown
+ *   oi_change                       ln(OI_t / OI_{t−1}); 0 when either is unknown (and at step 0)
  *   rv_<w>                          annualised realised vol of spot over the last w steps (zero-mean)
  *   surface_age_h                   hours since the surface in use was observed
  *
@@ -25,7 +25,7 @@ import type { InverseCheckpoint } from '../inverse/checkpoint.ts';
 import { PARAM_NAMES } from '../heston/params.ts';
 import { surfaceTimeAt, type MarketData } from '../market/marketData.ts';
 import type { MarketFeatureModule } from './featureEngine.ts';
-import { inverseParamsBatch } from './inverseBatch.ts';
+import { inverseParamsBatch, yieldToCancel } from './inverseBatch.ts';
 import { realisedVol, windowAt } from './rolling.ts';
 
 export interface SurfaceSummary {
@@ -45,6 +45,7 @@ export interface BtcHestonContext {
   fut: number;
   funding: number;
   oi: number;
+  /** NaN at step 0 (no previous step). */
   oiPrev: number;
   timeMs: number;
   dtYears: number;
@@ -128,19 +129,20 @@ export class BtcHestonFeatureModule implements MarketFeatureModule<BtcHestonCont
     this.latest = new Int32Array(market.timesMs.length).fill(-1);
   }
 
-  async prepare(_ctx: JobContext): Promise<void> {
+  async prepare(ctx: JobContext): Promise<void> {
     const m = this.market;
     const n = m.timesMs.length;
     const rows: number[] = [];
     const partial: Omit<SurfaceSummary, 'params' | 'timeMs'>[] = [];
     for (let s = 0; s < n; s++) {
+      if (s % 2048 === 2047) await yieldToCancel(ctx);
       if (!m.hasSurface[s]) continue;
       const sum = summariseSurface(m, s);
       if (!sum) continue;
       rows.push(s);
       partial.push(sum);
     }
-    const out = await inverseParamsBatch(this.opts.inverse, m.btcIvSurface, m.btcIvMask, rows, m, `${m.name}: btc_iv_surface`);
+    const out = await inverseParamsBatch(this.opts.inverse, m.btcIvSurface, m.btcIvMask, rows, m, `${m.name}: btc_iv_surface`, ctx);
     if (out.outOfDistribution > 0) this.notes.push(`${out.outOfDistribution} of ${rows.length} surfaces lie outside the inverse network’s training data (> 4 training std at some grid point): their parameters are extrapolations`);
     if (rows.length < m.hasSurface.reduce((a, b) => a + b, 0)) this.notes.push(`${m.hasSurface.reduce((a, b) => a + b, 0) - rows.length} surfaces had no readable ATM or short-end slope and were skipped (the previous one carried forward)`);
     this.summaries = rows.map((s, i) => ({ ...partial[i]!, params: out.params.slice(i * 5, i * 5 + 5), timeMs: surfaceTimeAt(m, s) }));
@@ -182,8 +184,7 @@ export class BtcHestonFeatureModule implements MarketFeatureModule<BtcHestonCont
     f.term_slope = s ? s.termSlope : NaN;
     f.basis = Math.log(c.fut / c.spot[c.spot.length - 1]!);
     f.funding = c.funding;
-    const known = c.oi > 0 && c.oiPrev > 0;
-    f.oi_change = Number.isNaN(c.oiPrev) && c.spot.length === 1 ? NaN : known ? Math.log(c.oi / c.oiPrev) : 0;
+    f.oi_change = c.oi > 0 && c.oiPrev > 0 ? Math.log(c.oi / c.oiPrev) : 0;
     for (const w of this.windows) f[`rv_${w}`] = realisedVol(c.spot, w, c.dtYears);
     f.surface_age_h = s ? (c.timeMs - s.timeMs) / 3_600_000 : NaN;
     return f;

@@ -12,8 +12,8 @@
  * data. buildMatrix walks t = 0 … n−1 and returns the raw [n, D] matrix.
  *
  * A feature whose window has not filled is NaN. `warmup` is the first step from which every
- * feature is defined at every later step; episodes and normalisation start there. A NaN after
- * that would reach the agent, so the engine treats it as a bug in the module and says which.
+ * feature is defined at every later step (modules carry values forward rather than fall back to
+ * NaN, so this is where the longest window fills); episodes and normalisation start there.
  */
 import { LabError } from '../errors.ts';
 import { throttledProgress, throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
@@ -116,7 +116,7 @@ export class FeatureEngine {
     for (let t = 0; t < n; t++) {
       for (const m of modules) contexts[m.name] = m.contextAt(t);
       this.computeFeatures(contexts, values.subarray(t * d, (t + 1) * d), t);
-      if (t % 1024 === 1023) {
+      if (t % 512 === 511) {
         progress({ done: t + 1, total: n, message: `features ${t + 1}/${n}` });
         await yieldToEventLoop();
         throwIfAborted(ctx.signal);

@@ -11,6 +11,13 @@ import { checkGrid } from '../inverse/datasets.ts';
 import { InverseHestonModel } from '../inverse/model.ts';
 import { decodeParams, encodeSurfaceInto } from '../inverse/normalisation.ts';
 import { OOD_Z, predictEncoded } from '../inverse/predict.ts';
+import { throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
+
+/** A turn of the event loop, then CancelledError if the job was cancelled meanwhile. */
+export async function yieldToCancel(ctx: JobContext): Promise<void> {
+  await yieldToEventLoop();
+  throwIfAborted(ctx.signal);
+}
 
 export interface BatchedInverse {
   /** [m × 5] κ, θ, σ, ρ, v0 per surface, in the order given. */
@@ -30,6 +37,7 @@ export async function inverseParamsBatch(
   rows: ArrayLike<number>,
   grid: { kGrid: ArrayLike<number>; tGrid: ArrayLike<number> },
   where: string,
+  ctx: JobContext = {},
 ): Promise<BatchedInverse> {
   checkGrid(Array.from(grid.kGrid), Array.from(grid.tGrid), ck.grid, where);
   const cells = ck.grid.kGrid.length * ck.grid.tGrid.length;
@@ -49,7 +57,14 @@ export async function inverseParamsBatch(
   if (m === 0) return { params, outOfDistribution: 0 };
   const model = new InverseHestonModel(ck.topology, ck.weights);
   try {
-    const out = await predictEncoded(model, x, m);
+    // Batches of 256 (~30 ms each on wasm) so a cancel lands between them.
+    const out = { params: new Float32Array(m * 5) };
+    for (let from = 0; from < m; from += 256) {
+      await yieldToCancel(ctx);
+      const len = Math.min(256, m - from);
+      const part = await predictEncoded(model, x.subarray(from * cells * 2, (from + len) * cells * 2), len, 256);
+      out.params.set(part.params, from * 5);
+    }
     for (let i = 0; i < m; i++) {
       const p = decodeParams(out.params, ck.normalisation, i * 5);
       params.set([p.kappa, p.theta, p.sigma, p.rho, p.v0], i * 5);

@@ -28,7 +28,7 @@ import type { InverseCheckpoint } from '../inverse/checkpoint.ts';
 import { PARAM_NAMES } from '../heston/params.ts';
 import type { MarketData } from '../market/marketData.ts';
 import type { MarketFeatureModule } from './featureEngine.ts';
-import { inverseParamsBatch } from './inverseBatch.ts';
+import { inverseParamsBatch, yieldToCancel } from './inverseBatch.ts';
 import { empiricalSurface, horizonsInBars } from './pseudoSurface.ts';
 import { logLevelVsMean, returnMoments, windowAt } from './rolling.ts';
 
@@ -104,7 +104,7 @@ export class ShitcoinFeatureModule implements MarketFeatureModule<ShitcoinContex
     this.params = new Float64Array(market.timesMs.length * 5).fill(NaN);
   }
 
-  async prepare(_ctx: JobContext): Promise<void> {
+  async prepare(ctx: JobContext): Promise<void> {
     const m = this.market;
     const n = m.timesMs.length;
     const g = this.opts.inverse.grid;
@@ -113,6 +113,8 @@ export class ShitcoinFeatureModule implements MarketFeatureModule<ShitcoinContex
     const mask = new Uint8Array(n * cells);
     const rows: number[] = [];
     for (let t = 0; t < n; t++) {
+      // ~0.25 ms per pseudo-surface: 128 steps between yields keeps a cancel under ~50 ms.
+      if (t % 128 === 127) await yieldToCancel(ctx);
       if (this.opts.variant === 'pseudoSurface') {
         const win = windowAt(this.prices, t, this.opts.pseudoWindow + Math.max(...this.horizons));
         if (!empiricalSurface(win, this.horizons, g.kGrid, this.opts.pseudoWindow, m.dtYears, iv, mask, t * cells)) continue;
@@ -127,7 +129,7 @@ export class ShitcoinFeatureModule implements MarketFeatureModule<ShitcoinContex
       }
       rows.push(t);
     }
-    const out = await inverseParamsBatch(this.opts.inverse, iv, mask, rows, g, `${m.name}: shitcoin ${this.opts.variant}`);
+    const out = await inverseParamsBatch(this.opts.inverse, iv, mask, rows, g, `${m.name}: shitcoin ${this.opts.variant}`, ctx);
     if (out.outOfDistribution > 0) this.notes.push(`${out.outOfDistribution} of ${rows.length} ${this.opts.variant === 'moments' ? 'moment matrices' : 'pseudo-surfaces'} lie outside the network’s training data (> 4 training std at some grid point)`);
     rows.forEach((t, i) => this.params.set(out.params.subarray(i * 5, i * 5 + 5), t * 5));
   }

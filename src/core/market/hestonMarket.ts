@@ -246,7 +246,8 @@ export async function simulateHestonMarket(config: Partial<HestonMarketConfig> =
       mask.set(surf.mask, t * cells);
       hasSurface[t] = 1;
     }
-    if (t % 256 === 255) {
+    // ~0.5 ms per surface: 64 between yields keeps a cancel within ~30–50 ms.
+    if (t % 64 === 63) {
       progress({ done: t + 1, total: n, message: `priced ${t + 1}/${n} surfaces` });
       await yieldToEventLoop();
       throwIfAborted(ctx.signal);

@@ -7,6 +7,7 @@ import { CsvSentimentProvider } from '../../../src/core/features/sentiment.ts';
 import { HESTON_REGIME_PRESET, simulateHestonMarket } from '../../../src/core/market/hestonMarket.ts';
 import type { MarketData } from '../../../src/core/market/marketData.ts';
 import { MemoryStore } from '../../../src/core/store/store.ts';
+import { CancelledError } from '../../../src/core/jobs.ts';
 
 let inverse: LoadedCheckpoint;
 let shitcoinInverse: LoadedCheckpoint;
@@ -137,6 +138,17 @@ describe('buildFeatureMatrix', () => {
     expect(() => activeModules(small, { ...DEFAULT_FEATURE_CONFIG, modules: 'btc,weather' })).toThrow(/unknown module "weather"/);
     await expect(buildFeatureMatrix(small, { modules: 'btc' }, {})).rejects.toThrow(/btc module needs the BTC inverse network/);
     await expect(buildFeatureMatrix(small, { pseudoWindow: 3 } as never, { inverse })).rejects.toThrow(/features: pseudoWindow: must be ≥ 20/);
+  });
+
+  it('stops with CancelledError when the job is cancelled, and reports progress', async () => {
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const job = buildFeatureMatrix(market, {}, { inverse, shitcoinInverse }, { signal: ac.signal, onProgress: (p) => seen.push(p.message ?? '') });
+    setTimeout(() => ac.abort(), 5);
+    await expect(job).rejects.toBeInstanceOf(CancelledError);
+    const done = await buildFeatureMatrix(market, { modules: 'generic' }, {}, { onProgress: (p) => seen.push(p.message ?? '') });
+    expect(done.n).toBe(N);
+    expect(seen.at(-1)).toBe(`features ${N}/${N}`);
   });
 
   it('the seed’s moments-matrix variant is selectable and says it is off the network’s training data', async () => {

@@ -48,7 +48,7 @@ describe('SentimentFeatureModule', () => {
     it('reads the documented format (strings, UNIX seconds, newest first) and aligns it as of each step', async () => {
       const p = new FearGreedProvider({ baseUrl: `${srv.url}/alternative` });
       const { fm } = await build(p);
-      expect(srv.requests.at(-1)).toEqual({ path: '/alternative/fng/', query: { limit: '0', format: 'json' } });
+      expect(srv.requests.at(-1)).toMatchObject({ path: '/alternative/fng/', query: { limit: '0', format: 'json' } });
       // 2024-12-13T00:00Z has the value stamped 1734048000 (the fixture's oldest day but two).
       const day = (d: number) => fm.values[d * 24 * 3]!;
       const recs = await p.records({ startMs: 0, endMs: 0 });
