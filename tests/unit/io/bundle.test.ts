@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { BUNDLE_MAGIC, decodeBundle, encodeBundle, sha256, tensorByName, type Bundle } from '../../../src/core/io/bundle.ts';
 import { decodeCheckpoint } from '../../../src/core/inverse/checkpoint.ts';
 import { InputError } from '../../../src/core/errors.ts';
+import { reseal } from '../../support/bundles.ts';
 
 function sample(): Bundle {
   return {
@@ -21,24 +22,6 @@ function sample(): Bundle {
       { name: 'empty', shape: [0, 4], data: new Float32Array(0) },
     ],
   };
-}
-
-/** Edits the manifest and re-seals the file, as a careful forger (or a buggy writer) would. */
-async function reseal(bytes: Uint8Array, edit: (m: any) => void): Promise<Uint8Array> {
-  const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
-  const m = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + len)));
-  edit(m);
-  const json = new TextEncoder().encode(JSON.stringify(m));
-  const oldHeader = 12 + len + ((4 - ((12 + len) % 4)) % 4);
-  const pad = (4 - ((12 + json.length) % 4)) % 4;
-  const data = bytes.subarray(oldHeader, bytes.length - 32);
-  const out = new Uint8Array(12 + json.length + pad + data.length + 32);
-  out.set(bytes.subarray(0, 8));
-  new DataView(out.buffer).setUint32(8, json.length, true);
-  out.set(json, 12);
-  out.set(data, 12 + json.length + pad);
-  out.set(await sha256(out.subarray(0, out.length - 32)), out.length - 32);
-  return out;
 }
 
 describe('bundle container', () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint, type InverseCheckpoint } from '../../../src/core/inverse/checkpoint.ts';
-import { sha256 } from '../../../src/core/io/bundle.ts';
+import { reseal, rehash } from '../../support/bundles.ts';
 import { defaultTopology, initialWeights } from '../../../src/core/inverse/model.ts';
 import { computeNormalisation } from '../../../src/core/inverse/normalisation.ts';
 import { predictSurfaces } from '../../../src/core/inverse/predict.ts';
@@ -21,31 +21,6 @@ function sample(): InverseCheckpoint {
     metrics: { r2: { theta: 0.9 } },
     weights: initialWeights(topology, 4),
   };
-}
-
-/** Rewrites the manifest of a valid file and re-seals it, as a careful forger would. */
-async function reseal(bytes: Uint8Array, edit: (m: any) => void): Promise<Uint8Array> {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset);
-  const len = dv.getUint32(8, true);
-  const m = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + len)));
-  edit(m);
-  const json = new TextEncoder().encode(JSON.stringify(m));
-  const oldHeader = 12 + len + ((4 - ((12 + len) % 4)) % 4);
-  const pad = (4 - ((12 + json.length) % 4)) % 4;
-  const weights = bytes.subarray(oldHeader, bytes.length - 32);
-  const out = new Uint8Array(12 + json.length + pad + weights.length + 32);
-  out.set(bytes.subarray(0, 8));
-  new DataView(out.buffer).setUint32(8, json.length, true);
-  out.set(json, 12);
-  out.set(weights, 12 + json.length + pad);
-  out.set(await sha256(out.subarray(0, out.length - 32)), out.length - 32);
-  return out;
-}
-
-async function rehash(bytes: Uint8Array): Promise<Uint8Array> {
-  const out = bytes.slice();
-  out.set(await sha256(out.subarray(0, out.length - 32)), out.length - 32);
-  return out;
 }
 
 describe('checkpoint bundle', () => {
