@@ -712,6 +712,11 @@ export async function openStoreTracker(store: Store, opts: StoreTrackerOptions =
       return seen !== undefined && now() - seen < LEASE_STALE_MS;
     },
   })) as StoreTracker;
+  // The sweep has ended every run of a stale session: its lease key has nothing left to prove.
+  for (const k of await store.keys(LEASE_PREFIX)) {
+    const seen = await store.get<number>(k);
+    if (k !== `${LEASE_PREFIX}${session}` && (seen === undefined || now() - seen >= LEASE_STALE_MS)) await store.delete(k).catch(() => undefined);
+  }
   const timer = opts.heartbeat === false ? undefined : setInterval(() => void beat().catch(() => undefined), LEASE_BEAT_MS);
   t.beat = beat;
   t.close = () => clearInterval(timer);

@@ -194,6 +194,8 @@ describe('stale runs', () => {
     expect(s.info.endTime).toBe(1_900_000_000_500); // the last moment it is known to have been alive
     expect(s.latest.loss.value).toBe(1);
     expect(s.tags[TAG.owner]).toBeUndefined();
+    // Leases not renewed for 20 s (A's and B's: heartbeat off here) are cleared; C's stays.
+    expect((await store.keys('lease/')).sort()).toEqual(['lease/C']);
   });
 
   it('a crashed process: the next command that opens the store marks its run KILLED, metrics kept', async () => {
