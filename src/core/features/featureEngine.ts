@@ -11,9 +11,10 @@
  * surface at once) happens in `prepare`, whose per-step results are functions of that step's own
  * data. buildMatrix walks t = 0 … n−1 and returns the raw [n, D] matrix.
  *
- * A feature whose window has not filled is NaN. `warmup` is the first step from which every
- * feature is defined at every later step (modules carry values forward rather than fall back to
- * NaN, so this is where the longest window fills); episodes and normalisation start there.
+ * A feature whose window has not filled is NaN. `warmup` is the first step at which every feature
+ * is defined; episodes and normalisation start there. It is decided by data up to that step only
+ * (a later NaN must not move it: that would be look-ahead), so a feature that is NaN again after
+ * warmup is an error naming the feature and the step — modules carry their last value forward.
  */
 import { LabError } from '../errors.ts';
 import { throttledProgress, throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
@@ -46,7 +47,7 @@ export interface FeatureMatrix {
   d: number;
   /** [n × d] row-major; NaN before `warmup`. */
   values: Float64Array;
-  /** First step from which every feature is defined at every later step (n if none). */
+  /** First step at which every feature is defined (n if none); every later step is defined too. */
   warmup: number;
   /** Modules that were on, in name order. */
   modules: string[];
@@ -124,16 +125,23 @@ export class FeatureEngine {
     }
     progress({ done: n, total: n, message: `features ${n}/${n}` });
     const warmup = warmupOf(values, n, d);
+    for (let t = warmup + 1; t < n; t++) {
+      for (let j = 0; j < d; j++) {
+        if (!Number.isFinite(values[t * d + j]!)) throw new LabError(`feature ${this.names[j]} is ${values[t * d + j]} at step ${t}, after every feature was defined at step ${warmup}: its module must carry its last value forward`);
+      }
+    }
     return { names: [...this.names], n, d, values, warmup, modules: this.modules.map((m) => m.name), notes: modules.flatMap((m) => (m.notes ?? []).map((x) => `${m.name}: ${x}`)) };
   }
 }
 
-/** First step t such that every row ≥ t is finite (n when the last row is not). */
+/** First step whose row is finite everywhere (n when none is). */
 export function warmupOf(values: Float64Array, n: number, d: number): number {
-  for (let t = n - 1; t >= 0; t--) {
-    for (let j = 0; j < d; j++) if (!Number.isFinite(values[t * d + j]!)) return t + 1;
+  for (let t = 0; t < n; t++) {
+    let ok = true;
+    for (let j = 0; j < d && ok; j++) ok = Number.isFinite(values[t * d + j]!);
+    if (ok) return t;
   }
-  return 0;
+  return n;
 }
 
 /** names[i] of the first non-finite value in row t, for messages. */

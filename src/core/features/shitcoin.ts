@@ -21,6 +21,8 @@
  *   funding                                   the funding rate paid on the step
  *
  * Every per-step input comes from a window ending at the step; the network runs once over all steps.
+ * A step whose pseudo-surface cannot be built (every strike masked: a flat window) carries the last
+ * parameters forward (deltas 0).
  */
 import { InputError } from '../errors.ts';
 import type { JobContext } from '../jobs.ts';
@@ -131,7 +133,14 @@ export class ShitcoinFeatureModule implements MarketFeatureModule<ShitcoinContex
     }
     const out = await inverseParamsBatch(this.opts.inverse, iv, mask, rows, g, `${m.name}: shitcoin ${this.opts.variant}`, ctx);
     if (out.outOfDistribution > 0) this.notes.push(`${out.outOfDistribution} of ${rows.length} ${this.opts.variant === 'moments' ? 'moment matrices' : 'pseudo-surfaces'} lie outside the network’s training data (> 4 training std at some grid point)`);
-    rows.forEach((t, i) => this.params.set(out.params.subarray(i * 5, i * 5 + 5), t * 5));
+    // A step whose input could not be built (a flat window masks every strike) carries the last
+    // parameters forward, as the btc module carries its last surface: once defined, never NaN again.
+    let next = 0;
+    let last = -1;
+    for (let t = 0; t < n; t++) {
+      if (next < rows.length && rows[next] === t) last = next++;
+      if (last >= 0) this.params.set(out.params.subarray(last * 5, last * 5 + 5), t * 5);
+    }
   }
 
   contextAt(t: number): ShitcoinContext {

@@ -40,8 +40,11 @@ describe('FeatureEngine', () => {
     expect(m.warmup).toBe(3);
     expect(Number.isNaN(m.values[2]!)).toBe(true);
     expect(m.values[3]).toBe(Math.log(103 / 100));
-    expect(warmupOf(Float64Array.of(1, NaN, 2, 3), 4, 1)).toBe(2);
-    expect(warmupOf(Float64Array.of(1, 2, NaN), 3, 1)).toBe(3);
+    expect(warmupOf(Float64Array.of(NaN, NaN, 2, 3), 4, 1)).toBe(2);
+    expect(warmupOf(Float64Array.of(NaN, NaN), 2, 1)).toBe(2);
+    // A feature that falls back to NaN after warmup is an error, not a later warmup (that would look ahead).
+    const flaky: MarketFeatureModule<number> = { name: 'generic', featureNames: ['x'], lookback: 1, contextAt: (t) => t, computeFeatures: (t) => ({ x: t === 7 ? NaN : t }) };
+    await expect(new FeatureEngine([flaky]).buildMatrix([flaky], 10)).rejects.toThrow(/feature generic\.x is NaN at step 7, after every feature was defined at step 0/);
   });
 });
 

@@ -8,6 +8,7 @@ import { HESTON_REGIME_PRESET, simulateHestonMarket } from '../../../src/core/ma
 import type { MarketData } from '../../../src/core/market/marketData.ts';
 import { MemoryStore } from '../../../src/core/store/store.ts';
 import { CancelledError } from '../../../src/core/jobs.ts';
+import { Normalizer } from '../../../src/core/features/stateBuilder.ts';
 
 let inverse: LoadedCheckpoint;
 let shitcoinInverse: LoadedCheckpoint;
@@ -81,6 +82,13 @@ describe('buildFeatureMatrix', () => {
     expect(other.names).toEqual(base.names);
     const d = base.d;
     expect(Array.from(other.values.subarray(0, (t + 1) * d))).toEqual(Array.from(base.values.subarray(0, (t + 1) * d)));
+    // …so are the warmup and the normalised states (update-then-normalise from warmup on).
+    expect(other.warmup).toBe(base.warmup);
+    const states = (fm: typeof base) => {
+      const norm = new Normalizer(fm.d);
+      return Array.from({ length: t + 1 - fm.warmup }, (_, i) => Array.from(norm.normalize(fm.values.subarray((fm.warmup + i) * d, (fm.warmup + i + 1) * d))));
+    };
+    expect(states(other)).toEqual(states(base));
     // …and the change is visible after t (the test would catch a module that ignores its data).
     for (const name of ['btc.atm_iv_short', 'generic.ret_1', 'shitcoin.vol_24', 'sentiment.fear_greed', 'btc.funding']) {
       let differs = false;
