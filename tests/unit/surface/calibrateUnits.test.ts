@@ -1,0 +1,55 @@
+/**
+ * Issue 15 items 3 and 4 on the CLI: `calibrate` accepted "iv": [[9, 8.5], …] (percent) and
+ * reported converged with every parameter at a bound and an RMSE of 615 vol points; duplicate
+ * maturities were accepted. Now the percent grid is refused naming the unit and --iv-unit, the
+ * same grid with --iv-unit pct calibrates, and a repeated strike or maturity is refused naming it.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { calibrateCommand } from '../../../cli/commands/heston.ts';
+import { hestonIvSurface } from '../../../src/core/heston/surface.ts';
+import { InputError } from '../../../src/core/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'calib-units-'));
+const strikes = [80, 90, 100, 110, 120];
+const maturities = [0.25, 0.5, 1];
+const truth = { kappa: 2, theta: 0.2, sigma: 0.6, rho: -0.5, v0: 0.25 };
+
+function grid(scale: number, extra: Record<string, unknown> = {}): string {
+  const k = strikes.map((K) => Math.log(K / 100));
+  const { iv } = hestonIvSurface(truth, k, maturities);
+  const rows = strikes.map((_, i) => maturities.map((_, j) => +(iv[i * maturities.length + j]! * scale).toFixed(6)));
+  const f = join(dir, `g${scale}${Object.keys(extra).join('')}.json`);
+  writeFileSync(f, JSON.stringify({ spot: 100, strikes, maturities, iv: rows, ...extra }));
+  return f;
+}
+
+describe('calibrate reads vols in the unit it is told', () => {
+  it('refuses a percent grid read as decimals, naming the cell, the unit and --iv-unit', async () => {
+    const f = grid(100);
+    const run = calibrateCommand.run(['--in', f], {});
+    await expect(run).rejects.toBeInstanceOf(InputError);
+    await expect(calibrateCommand.run(['--in', f], {})).rejects.toThrow(/"iv" row 0, column 0: vol [\d.]+ read as DECIMALS, the format's unit is [\d.]+ %, above the 300 % this lab accepts \(15 such vols\); if the vols are in percent, choose the unit: --iv-unit pct\|decimal/);
+  });
+
+  it('calibrates the same grid with --iv-unit pct to the parameters it was made from', async () => {
+    const r = (await calibrateCommand.run(['--in', grid(100), '--iv-unit', 'pct'], {})) as { params: Record<string, number>; rmse_vol: number; at_bounds: string[] };
+    // Vols rounded to 1e-6 percent (1e-8 in decimals): the fit is exact to ~1e-6 vol points.
+    expect(r.rmse_vol).toBeLessThan(1e-4);
+    expect(r.params.theta).toBeCloseTo(truth.theta, 3);
+    expect(r.params.rho).toBeCloseTo(truth.rho, 3);
+    expect(r.at_bounds).toEqual([]);
+    const d = (await calibrateCommand.run(['--in', grid(1)], {})) as { params: Record<string, number> };
+    expect(d.params.theta).toBeCloseTo(r.params.theta, 6);
+  });
+
+  it('refuses a repeated maturity or strike, naming both indices', async () => {
+    const f = join(dir, 'dup.json');
+    writeFileSync(f, JSON.stringify({ spot: 100, strikes: [90, 100, 110], maturities: [0.25, 0.5, 0.25], iv: [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]] }));
+    await expect(calibrateCommand.run(['--in', f], {})).rejects.toThrow(/"maturities"\[2\] = 0\.25 duplicates "maturities"\[0\] \(iv column 2 and column 0 would be one grid point\)/);
+    writeFileSync(f, JSON.stringify({ spot: 100, strikes: [90, 100, 90], maturities: [0.25, 0.5], iv: [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]] }));
+    await expect(calibrateCommand.run(['--in', f], {})).rejects.toThrow(/"strikes"\[2\] = 90 duplicates "strikes"\[0\] \(iv row 2 and row 0 would be one grid point\)/);
+  });
+});
