@@ -53,3 +53,22 @@ describe('calibrate reads vols in the unit it is told', () => {
     await expect(calibrateCommand.run(['--in', f], {})).rejects.toThrow(/"strikes"\[2\] = 90 duplicates "strikes"\[0\] \(iv row 2 and row 0 would be one grid point\)/);
   });
 });
+
+describe('inverse predict reads vols in the unit it is told', () => {
+  it('refuses a percent .npz by default and predicts from it with --iv-unit pct', async () => {
+    const { inverseCommands } = await import('../../../cli/commands/inverse.ts');
+    const { surfaceToNpz } = await import('../../../src/core/surface/files.ts');
+    const { SEED_GRID } = await import('../../../src/core/surface/types.ts');
+    const { iv } = hestonIvSurface(truth, SEED_GRID.kGrid, SEED_GRID.tGrid);
+    const f = join(dir, 'pct.npz');
+    writeFileSync(f, surfaceToNpz({ ...SEED_GRID, iv: iv.map((v) => v * 100), spot: 100, timestamp: Date.UTC(2024, 0, 1), source: 't' }));
+    const predict = inverseCommands.find((c) => c.name === 'inverse predict')!;
+    const args = ['--ckpt', 'public/checkpoints/seed-grid-heston.hlckpt', '--surface', f, '--backend', 'cpu'];
+    await expect(predict.run(args, {})).rejects.toThrow(/pct\.npz: iv_surface\[0, 0\] \(k=-0\.4, T=0\.05\): vol [\d.]+ read as DECIMALS, the format's unit is/);
+    const r = (await predict.run([...args, '--iv-unit', 'pct'], {})) as { params: Record<string, number> };
+    // ±25 % around θ = 0.2: the point is the unit (vols 100× too large land θ on its bound), not the
+    // network's accuracy, which tests/unit/inverse/bundledCheckpoint.test.ts holds.
+    expect(r.params.theta).toBeGreaterThan(0.15);
+    expect(r.params.theta).toBeLessThan(0.25);
+  });
+});
