@@ -535,6 +535,7 @@ class ActiveRunImpl implements ActiveRun {
   private buffer: { key: string; p: MetricPoint }[] = [];
   private chain: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private queued = false;
   private ended = false;
   /** The last background flush failure, cleared by a successful flush. */
   lastError: unknown;
@@ -606,7 +607,12 @@ class ActiveRunImpl implements ActiveRun {
   }
 
   private background(): void {
-    this.flush().catch((e) => this.timing.onError(e, this.runId));
+    // One background flush at a time: a tight loop past flushPoints would otherwise queue one per call.
+    if (this.queued) return;
+    this.queued = true;
+    this.flush()
+      .catch((e) => this.timing.onError(e, this.runId))
+      .finally(() => (this.queued = false));
   }
 
   flush(): Promise<void> {
