@@ -127,6 +127,17 @@ describe('RealMarketData → MarketData', () => {
     expect(Array.from(m.btcVolumes!)).toEqual(time.map(() => 3));
   });
 
+  it('repeats the last shitcoin close over a missing candle (volume 0), never a later one', () => {
+    const sc: SeriesTable = { ...series, symbol: 'DOGEUSDT', closeSpot: series.closeSpot.map((_, i) => 0.3 + i / 100), volumeSpot: series.volumeSpot.map(() => 7) };
+    const withShit = buildRealMarketData({ name: 'x', series, surfaces: [{ id: 'a', surface }], toleranceMs: 24 * H, shitcoin: { ...sc, time: sc.time.filter((_, i) => i !== 0 && i !== 5), closeSpot: sc.closeSpot.filter((_, i) => i !== 0 && i !== 5), volumeSpot: sc.volumeSpot.filter((_, i) => i !== 0 && i !== 5), fundingRate: sc.fundingRate.filter((_, i) => i !== 0 && i !== 5) } });
+    const m = toMarketData(withShit);
+    // Row 0 precedes the coin's first candle: it holds that first close; row 5 repeats row 4's.
+    const c = sc.closeSpot;
+    expect(Array.from(m.shitPrices!.slice(0, 7))).toEqual([c[1], c[1], c[2], c[3], c[4], c[4], c[6]]);
+    expect(Array.from(m.shitVolumes!.slice(0, 7))).toEqual([0, 7, 7, 7, 7, 0, 7]);
+    expect(m.shitFunding![3]).toBe(1e-4);
+  });
+
   it('writes an .npz that readMarketNpz accepts (the `align` command’s output)', () => {
     const m = readMarketNpz(realMarketDataToNpz(d), 'aligned.npz');
     expect(m.btcFunding[3]).toBe(1e-4);
