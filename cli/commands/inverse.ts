@@ -262,11 +262,16 @@ const evaluate: CommandDef = {
       ctx,
     );
     const { predicted: _p, truth: _t, ...figures } = rep;
+    // --surface-n 0 asks for no surface-space figures: they are left out, not printed as NaN.
+    if (v['surface-n'] !== undefined && intOption(v['surface-n'], '--surface-n') === 0) {
+      delete figures.surface_rmse_vol_median;
+      delete figures.surface_rmse_vol_p90;
+    }
     const out = { ...figures, data: info };
     // JSON.stringify would print NaN as null and the command would exit 0: a metric that is not a
     // number is a failed evaluation, not a result.
     const bad = nonFiniteFields(out);
-    if (bad.length) throw new LabError(`inverse eval: ${bad.slice(0, 4).join(', ')}${bad.length > 4 ? ` and ${bad.length - 4} more` : ''} ${bad.length > 1 ? 'are' : 'is'} not finite; no figures printed (check the data set's vols and mask)`);
+    if (bad.length) throw new LabError(`inverse eval: ${bad.slice(0, 4).join(', ')}${bad.length > 4 ? ` and ${bad.length - 4} more` : ''} ${bad.length > 1 ? 'are' : 'is'} not finite; no figures printed (R² needs at least two surfaces whose parameters differ; NaN vols at valid points do it too)`);
     if (v['save-metrics']) {
       const bytes = await encodeCheckpoint({ ...ck, metrics: { ...ck.metrics, evaluation: JSON.parse(JSON.stringify(out)) as JsonValue } });
       await writeAtomic(v.ckpt, bytes);

@@ -104,3 +104,20 @@ describe('surface inspect on a data set', () => {
     await expect(inspect.run([DATASET], {})).rejects.toThrow(/^dataset_inverted_mask\.npz: iv\[.*looks inverted/);
   });
 });
+
+describe('inverse eval never prints NaN with exit 0', () => {
+  const evaluate = () => inverseCommands.find((c) => c.name === 'inverse eval')!;
+  const base = ['--ckpt', 'public/checkpoints/seed-grid-heston.hlckpt', '--synthetic', 'heston', '--data-seed', '5', '--backend', 'cpu'];
+  it('refuses figures that are undefined for the data (R² of one surface) with a non-input error', async () => {
+    const run = evaluate().run([...base, '--n', '1'], {});
+    await expect(run).rejects.toThrow(/^inverse eval: r2\.kappa = NaN, r2\.theta = NaN, r2\.sigma = NaN, r2\.rho = NaN and 1 more are not finite; no figures printed/);
+    await expect(evaluate().run([...base, '--n', '1'], {})).rejects.not.toBeInstanceOf(InputError); // exit 1, not 2
+  });
+  it('leaves out the surface figures --surface-n 0 did not ask for, and prints only finite numbers', async () => {
+    const r = (await evaluate().run([...base, '--n', '12', '--surface-n', '0'], {})) as Record<string, unknown>;
+    expect(r).not.toHaveProperty('surface_rmse_vol_median');
+    expect(r.surface_n).toBe(0);
+    expect(nonFiniteFields(r)).toEqual([]);
+    expect(Object.keys(r.r2 as object)).toEqual(['kappa', 'theta', 'sigma', 'rho', 'v0']);
+  });
+});
