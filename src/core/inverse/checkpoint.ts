@@ -5,7 +5,7 @@
  * "Checkpoint bundle"). The bundle seals and checks the container; this module checks that the
  * metadata is what an inverse network needs and that the tensor list matches the topology name
  * for name and shape for shape. Files written before the split (public/checkpoints/*.hlckpt)
- * load unchanged: the bytes on disk are the same layout (tested in tests/unit/io/checkpoint.test.ts).
+ * load unchanged: the bytes on disk are the same layout (tests/unit/io/bundle.test.ts decodes and re-encodes them byte for byte).
  */
 import { PARAM_NAMES } from '../heston/params.ts';
 import { BUNDLE_EXTENSION, ManifestReader, decodeBundle, encodeBundle, type JsonValue } from '../io/bundle.ts';
