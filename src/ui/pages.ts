@@ -20,6 +20,7 @@ export const PAGES: PageDef[] = [
   { id: 'data', title: 'Data', blurb: 'Deribit surfaces, Binance series, live smile, aligned market data', load: () => import('./pages/Data.svelte') },
   { id: 'inverse', title: 'Inverse', blurb: 'Inverse-Heston network: train, evaluate, checkpoints, apply to surfaces', load: () => import('./pages/Inverse.svelte') },
   { id: 'rl', title: 'RL', blurb: 'PPO trader: train on a simulated or stored market in a worker, live diagnostics, backtest against buy-and-hold and flat', load: () => import('./pages/RL.svelte') },
+  { id: 'smile', title: 'Smile', blurb: 'Next-step IV forecasting (IV_SMILE): record or import option quotes, train GRU / LSTM / MLP / Transformer against persistence, predicted vs realised smiles', load: () => import('./pages/Smile.svelte') },
   { id: 'runs', title: 'Runs', blurb: 'Tracked training runs: compare params, metric curves and artifacts; export / import MLflow mlruns zips', load: () => import('./pages/Runs.svelte') },
   { id: 'diagnostics', title: 'Diagnostics', blurb: 'Compute backends, self-test and timings', load: () => import('./pages/Diagnostics.svelte') },
 ];
