@@ -2,7 +2,8 @@
  * Runs page in Chromium: a tiny inverse training shows up on the Runs page (open in a second tab)
  * while it runs and finishes there without a reload; a second training with other settings is
  * compared with it (curves, differences); the two runs export as one mlruns/ zip and import into
- * a FRESH profile with their params, metrics, statuses and checkpoint artifact. Small on purpose
+ * a FRESH profile with their params, metrics, statuses and checkpoint artifact; a tab closed while
+ * it trains leaves a run the Runs tab marks KILLED. Small on purpose
  * (500 surfaces, a few epochs): SwiftShader.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -77,6 +78,14 @@ describe('Runs page', () => {
       const [dl] = await Promise.all([runsTab.waitForEvent('download'), runsTab.click('[data-testid=runs-export]')]);
       await dl.saveAs(zip);
       expect(lab.errors).toEqual([]);
+
+      // A tab closed while it trains: its run stops renewing its lease and the Runs tab marks it
+      // KILLED within the lease's 20 s (+ a poll), keeping the epochs it had logged.
+      await trainOnce(page, 300, '0.002');
+      await expect.poll(async () => (await statuses(runsTab)).includes('RUNNING'), { timeout: 30_000 }).toBe(true);
+      await page.close();
+      await expect.poll(async () => (await statuses(runsTab)).filter((x) => x === 'KILLED').length, { timeout: 45_000, interval: 1000 }).toBe(1);
+      expect(await statuses(runsTab)).not.toContain('RUNNING');
     } finally {
       await lab.close();
     }
