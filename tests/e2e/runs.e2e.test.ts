@@ -71,8 +71,11 @@ describe('Runs page', () => {
       await runsTab.locator('[data-testid=runs-open]').first().click();
       await expect.poll(() => runsTab.locator('[data-testid=runs-artifacts] td.l').allTextContents(), { timeout: 10_000 }).toEqual([
         expect.stringMatching(/^checkpoint\/inverse-[0-9a-f]{12}\.hlckpt$/),
+        'eval/predicted_vs_true.json',
         'eval/summary.json',
       ]);
+      await runsTab.locator('[data-testid=runs-artifact-view]').last().click();
+      await expect.poll(() => runsTab.locator('[data-testid=runs-artifact-preview]').textContent()).toContain('"r2"');
       await screenshot(runsTab, 'runs-compare');
 
       const [dl] = await Promise.all([runsTab.waitForEvent('download'), runsTab.click('[data-testid=runs-export]')]);
@@ -115,7 +118,7 @@ describe('Runs page', () => {
       await expect.poll(() => page.locator('[data-testid=runs-note]').textContent(), { timeout: 20_000 }).toBe('imported 2 run(s)');
       await expect.poll(() => statuses(page)).toEqual(['FINISHED', 'FINISHED']);
       await page.locator('[data-testid=runs-open]').first().click();
-      await expect.poll(() => page.locator('[data-testid=runs-artifacts] td.l').count(), { timeout: 10_000 }).toBe(2);
+      await expect.poll(() => page.locator('[data-testid=runs-artifacts] td.l').count(), { timeout: 10_000 }).toBe(3);
       await screenshot(page, 'runs-imported');
       // Filter (MLflow syntax), rename, tag and delete act on the stored runs.
       await page.fill('[data-testid=runs-filter]', "params.lr = '0.005'");

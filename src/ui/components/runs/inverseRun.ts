@@ -1,13 +1,15 @@
 /**
  * What the Inverse page records for a training run: the config and data spec as params, the
  * trainer's per-epoch records (train / validation loss, per-parameter R²) through trackProgress,
- * then the evaluation figures on the validation split as `eval/…` metrics and `eval/summary.json`,
+ * then the evaluation figures on the validation split as `eval/…` metrics, `eval/summary.json` and
+ * `eval/predicted_vs_true.json` (the scatter plots' data),
  * and the checkpoint as `checkpoint/<name>.hlckpt`, tagged with its hash (the page's link).
  */
 import type { ActiveRun } from '../../../core/tracking/tracker.ts';
 import { configParams } from '../../../core/tracking/tracker.ts';
 import type { TrainJobArgs, TrainJobResult } from '../../../core/inverse/jobs.ts';
 import { CHECKPOINT_TAG, startPageRun } from './tracking.ts';
+import { PARAM_NAMES } from '../../../core/heston/params.ts';
 
 export const INVERSE_EXPERIMENT = 'inverse-heston';
 
@@ -36,8 +38,11 @@ export async function logInverseResult(run: ActiveRun | undefined, result: Train
     if (typeof v === 'number') figures[`eval/${k}`] = v;
   }
   if (Object.keys(figures).length) run.logMetrics(epochs, figures);
-  const { predicted: _p, truth: _t, ...summary } = ev;
-  await run.logArtifact('eval/summary.json', new TextEncoder().encode(JSON.stringify({ ...summary, split: 'validation', epochs }, null, 2)));
+  const { predicted, truth, ...summary } = ev;
+  const json = (x: unknown) => new TextEncoder().encode(JSON.stringify(x, null, 1));
+  await run.logArtifact('eval/summary.json', json({ ...summary, split: 'validation', epochs }));
+  // The data of the page's predicted-vs-true scatter plots: [n × 5] row-major, in PARAM_NAMES order.
+  if (predicted.length) await run.logArtifact('eval/predicted_vs_true.json', json({ params: PARAM_NAMES, n: ev.n, predicted, truth }));
   await run.logArtifact(`checkpoint/inverse-${result.hash.slice(0, 12)}.hlckpt`, result.bundle);
   await run.setTags({ [CHECKPOINT_TAG]: result.hash });
 }
