@@ -89,3 +89,31 @@ describe('Python float formatting', () => {
     expect(parsePyFloat('1.7e12')).toBe(1.7e12);
   });
 });
+
+describe('experiment ids on import', () => {
+  it('change only when the id is taken by another experiment; same-name experiments merge', async () => {
+    const { MemoryTree } = await import('../../../src/core/tracking/tree.ts');
+    const { writeExperimentFiles } = await import('../../../src/core/tracking/layout.ts');
+    const { LabTracker } = await import('../../../src/core/tracking/tracker.ts');
+    const tree = new MemoryTree();
+    // This store already uses inverse-heston's id for another experiment, and has a ppo-trader of its own.
+    await writeExperimentFiles(tree, { experimentId: '792147300371511236', name: 'something else', artifactLocation: './mlruns/792147300371511236', lifecycleStage: 'active', creationTime: 1, lastUpdateTime: 1, tags: {} });
+    await writeExperimentFiles(tree, { experimentId: '123', name: 'ppo-trader', artifactLocation: './mlruns/123', lifecycleStage: 'active', creationTime: 2, lastUpdateTime: 2, tags: { env: 'mine' } });
+    const t = new LabTracker(tree, { owner: 'test', isOwnerAlive: () => undefined, artifactLocation: (id) => `./mlruns/${id}` });
+    const res = await t.importTree(new FileTree(FIXTURE));
+    expect(res.imported).toBe(6);
+    const moved = res.experimentIds['792147300371511236'];
+    expect(moved).not.toBe('792147300371511236');
+    expect(moved).toMatch(/^\d{18}$/);
+    expect(res.experimentIds['911596816095483071']).toBe('123'); // matched by name
+    const exps = Object.fromEntries((await t.listExperiments()).map((e) => [e.name, e]));
+    expect(exps['something else'].experimentId).toBe('792147300371511236');
+    expect(exps['inverse-heston'].experimentId).toBe(moved);
+    expect(exps['inverse-heston'].tags.project).toBeDefined();
+    expect(exps['ppo-trader'].tags.env).toBe('mine'); // its own tag kept
+    const lr2 = await t.getRun('25abd89bd67e4d928a8318174d645fa6');
+    expect(lr2.info.experimentId).toBe(moved);
+    expect(lr2.info.artifactUri).toBe(`./mlruns/${moved}/25abd89bd67e4d928a8318174d645fa6/artifacts`);
+    expect((await t.listRuns({ experimentName: 'ppo-trader' })).map((r) => r.info.runName).sort()).toEqual(['ppo-seed0', 'ppo-seed1', 'ppo-seed2']);
+  });
+});
