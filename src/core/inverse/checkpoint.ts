@@ -10,10 +10,18 @@
 import { PARAM_NAMES } from '../heston/params.ts';
 import { BUNDLE_EXTENSION, ManifestReader, decodeBundle, encodeBundle, type JsonValue } from '../io/bundle.ts';
 import { TOPOLOGY_LIMITS, specSize, weightSpecs, type InverseTopology } from './model.ts';
-import type { InverseNormalisation, ParamTransform } from './normalisation.ts';
+import { hasBoundedOutputs, type InverseNormalisation, type ParamTransform } from './normalisation.ts';
 
 export type { JsonValue } from '../io/bundle.ts';
-export const CHECKPOINT_SCHEMA_VERSION = 1;
+/**
+ * 2: bounded parameter transforms (normalisation.param_bounds, 'logLogit' / 'logit') and log-IV
+ * input with the training range per cell (iv_min, iv_max, masked_share). 1: the first files
+ * ('log' / 'identity', IV input); they still load, and predict.ts checks their outputs against
+ * the model's domain since nothing bounds them.
+ */
+export const CHECKPOINT_SCHEMA_VERSION = 2;
+/** Schema versions this lab reads. */
+export const CHECKPOINT_SCHEMA_READABLE = [1, 2];
 export const CHECKPOINT_KIND = 'inverse-heston';
 export const CHECKPOINT_EXTENSION = BUNDLE_EXTENSION;
 /** Metadata keys of an inverse checkpoint, in the order the first files wrote them. */
@@ -59,21 +67,13 @@ export async function encodeCheckpoint(ck: InverseCheckpoint): Promise<Uint8Arra
   });
   return encodeBundle({
     kind: CHECKPOINT_KIND,
-    schemaVersion: CHECKPOINT_SCHEMA_VERSION,
+    schemaVersion: hasBoundedOutputs(ck.normalisation) ? CHECKPOINT_SCHEMA_VERSION : 1,
     metadata: {
       name: ck.name,
       created: ck.created,
       provenance: { ...ck.provenance, grid: { k: ck.grid.kGrid, t: ck.grid.tGrid } },
       metrics: ck.metrics,
-      normalisation: {
-        input: ck.normalisation.input,
-        iv_mean: ck.normalisation.ivMean,
-        iv_std: ck.normalisation.ivStd,
-        param_names: [...PARAM_NAMES],
-        param_transform: ck.normalisation.paramTransform,
-        param_mean: ck.normalisation.paramMean,
-        param_std: ck.normalisation.paramStd,
-      },
+      normalisation: normalisationJson(ck.normalisation),
       // An interface has no index signature, hence the cast; its fields are integers and one pair.
       topology: ck.topology as unknown as JsonValue,
     },
@@ -110,26 +110,60 @@ function readTopology(r: ManifestReader, v: unknown): InverseTopology {
   };
 }
 
-function readNormalisation(r: ManifestReader, v: unknown, cells: number): InverseNormalisation {
+/** The normalisation as written: schema 2's fields only where the normalisation has them (a schema-1 fine-tune stays schema 1). */
+function normalisationJson(n: InverseNormalisation): { [k: string]: JsonValue } {
+  const out: { [k: string]: JsonValue } = { input: n.input, iv_mean: n.ivMean, iv_std: n.ivStd };
+  if (hasBoundedOutputs(n)) Object.assign(out, { iv_min: n.ivMin!, iv_max: n.ivMax!, masked_share: n.maskedShare! });
+  Object.assign(out, { param_names: [...PARAM_NAMES], param_transform: n.paramTransform });
+  if (hasBoundedOutputs(n)) out.param_bounds = n.paramBounds!;
+  Object.assign(out, { param_mean: n.paramMean, param_std: n.paramStd });
+  return out;
+}
+
+function readNormalisation(r: ManifestReader, v: unknown, cells: number, schema: number): InverseNormalisation {
   const n = r.obj(v, 'normalisation');
-  r.exactKeys(n, 'normalisation', ['input', 'iv_mean', 'iv_std', 'param_names', 'param_transform', 'param_mean', 'param_std']);
-  if (n.input !== 'iv') r.fail('normalisation.input', `unknown input representation ${JSON.stringify(n.input)} (this lab knows "iv")`);
+  const v2 = schema >= 2;
+  r.exactKeys(
+    n,
+    'normalisation',
+    v2
+      ? ['input', 'iv_mean', 'iv_std', 'iv_min', 'iv_max', 'masked_share', 'param_names', 'param_transform', 'param_bounds', 'param_mean', 'param_std']
+      : ['input', 'iv_mean', 'iv_std', 'param_names', 'param_transform', 'param_mean', 'param_std'],
+  );
+  const wantInput = v2 ? 'logIv' : 'iv';
+  if (n.input !== wantInput) r.fail('normalisation.input', `unknown input representation ${JSON.stringify(n.input)} (schema ${schema} uses "${wantInput}")`);
   const names = n.param_names;
   if (!Array.isArray(names) || names.length !== 5 || names.some((x, i) => x !== PARAM_NAMES[i])) r.fail('normalisation.param_names', `must be ${JSON.stringify(PARAM_NAMES)}`);
   const tr = n.param_transform;
-  if (!Array.isArray(tr) || tr.length !== 5 || tr.some((x) => x !== 'log' && x !== 'identity')) r.fail('normalisation.param_transform', 'must be 5 of "log" | "identity"');
+  const known = v2 ? ['logLogit', 'logit'] : ['log', 'identity'];
+  if (!Array.isArray(tr) || tr.length !== 5 || tr.some((x) => !known.includes(x))) r.fail('normalisation.param_transform', `must be 5 of ${known.map((k) => `"${k}"`).join(' | ')} (schema ${schema})`);
   const ivStd = r.nums(n.iv_std, 'normalisation.iv_std', cells);
   const paramStd = r.nums(n.param_std, 'normalisation.param_std', 5);
   ivStd.forEach((s, i) => s > 0 || r.fail(`normalisation.iv_std[${i}]`, 'must be positive'));
   paramStd.forEach((s, i) => s > 0 || r.fail(`normalisation.param_std[${i}]`, 'must be positive'));
-  return {
-    input: 'iv',
+  const out: InverseNormalisation = {
+    input: wantInput,
     ivMean: r.nums(n.iv_mean, 'normalisation.iv_mean', cells),
     ivStd,
     paramTransform: tr as ParamTransform[],
     paramMean: r.nums(n.param_mean, 'normalisation.param_mean', 5),
     paramStd,
   };
+  if (v2) {
+    out.ivMin = r.nums(n.iv_min, 'normalisation.iv_min', cells);
+    out.ivMax = r.nums(n.iv_max, 'normalisation.iv_max', cells);
+    out.maskedShare = r.nums(n.masked_share, 'normalisation.masked_share', cells);
+    out.maskedShare.forEach((s, i) => (s >= 0 && s <= 1) || r.fail(`normalisation.masked_share[${i}]`, 'must lie in [0, 1]'));
+    const pb = n.param_bounds;
+    if (!Array.isArray(pb) || pb.length !== 5) r.fail('normalisation.param_bounds', 'must be 5 [lo, hi] pairs');
+    out.paramBounds = pb.map((x, i) => {
+      const [lo, hi] = r.nums(x, `normalisation.param_bounds[${i}]`, 2) as [number, number];
+      if (!(lo < hi)) r.fail(`normalisation.param_bounds[${i}]`, 'lo must be below hi');
+      if (tr[i] === 'logLogit' && !(lo > 0)) r.fail(`normalisation.param_bounds[${i}]`, 'a log-scaled bound must be positive');
+      return [lo, hi];
+    });
+  }
+  return out;
 }
 
 /**
@@ -140,8 +174,8 @@ function readNormalisation(r: ManifestReader, v: unknown, cells: number): Invers
 export async function decodeCheckpoint(bytes: Uint8Array, fileName = 'checkpoint.hlckpt'): Promise<LoadedCheckpoint> {
   const r = new ManifestReader(fileName);
   const b = await decodeBundle(bytes, { file: fileName });
-  if (b.schemaVersion !== CHECKPOINT_SCHEMA_VERSION) {
-    r.fail('schema_version', `unknown schema version ${b.schemaVersion}: this lab reads version ${CHECKPOINT_SCHEMA_VERSION}${b.schemaVersion > CHECKPOINT_SCHEMA_VERSION ? ' (the file comes from a newer Heston Lab)' : ''}`);
+  if (!CHECKPOINT_SCHEMA_READABLE.includes(b.schemaVersion)) {
+    r.fail('schema_version', `unknown schema version ${b.schemaVersion}: this lab reads versions ${CHECKPOINT_SCHEMA_READABLE.join(' and ')}${b.schemaVersion > CHECKPOINT_SCHEMA_VERSION ? ' (the file comes from a newer Heston Lab)' : ''}`);
   }
   const m = b.metadata;
   r.exactKeys(m, 'manifest', METADATA_KEYS);
@@ -171,7 +205,7 @@ export async function decodeCheckpoint(bytes: Uint8Array, fileName = 'checkpoint
     parent: p.parent === null ? null : r.str(p.parent, 'provenance.parent', 64),
   };
   const metrics = r.obj(m.metrics, 'metrics') as { [k: string]: JsonValue };
-  const normalisation = readNormalisation(r, m.normalisation, cells);
+  const normalisation = readNormalisation(r, m.normalisation, cells, b.schemaVersion);
 
   const specs = weightSpecs(topology);
   if (b.tensors.length !== specs.length) r.fail('weights', `lists ${b.tensors.length} tensors, the topology needs ${specs.length}`);

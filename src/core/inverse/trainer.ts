@@ -22,7 +22,7 @@ import { decodeCheckpoint, encodeCheckpoint, type InverseCheckpoint, type JsonVa
 import { AdamW, DEFAULT_ADAMW, type AdamWState } from '../nn/adamw.ts';
 import { HestonInverseDataset, RealIvSurfaceDataset, checkGrid, gatherBatch, type EncodedSet, type LabelledSurfaces } from './datasets.ts';
 import { InverseHestonModel, defaultTopology, type InverseTopology } from './model.ts';
-import { computeNormalisation, decodeParams, type InverseNormalisation } from './normalisation.ts';
+import { computeNormalisation, decodeParams, type InverseNormalisation, type ParamTransform } from './normalisation.ts';
 import { paramRecovery, type PerParam } from './metrics.ts';
 import { predictEncoded } from './predict.ts';
 import { impliedVolNewtonTf, normalisedOtmBatchTf } from '../heston/batchedPricer.ts';
@@ -173,6 +173,16 @@ const READ_EVERY = 8;
 /** Where the physics loss clamps predicted parameters so an untrained network cannot feed the pricer absurd values. */
 const PHYSICS_BOX = { lo: [0.05, 1e-3, 0.02, -0.99, 1e-3], hi: [30, 1, 3, 0.99, 1] };
 
+/** normalisation.ts `inverse` on tensors (the physics loss differentiates through it). */
+function inverseTf(u: tf.Tensor, t: ParamTransform, b?: [number, number]): tf.Tensor {
+  if (t === 'log') return tf.exp(u);
+  if (t === 'identity') return u;
+  const s = tf.sigmoid(u);
+  if (t === 'logit') return tf.add(b![0], tf.mul(s, b![1] - b![0]));
+  const l0 = Math.log(b![0]);
+  return tf.exp(tf.add(l0, tf.mul(s, Math.log(b![1]) - l0)));
+}
+
 /**
  * The physics term: price the decoded predicted parameters (batched tfjs Lewis pricer), invert to
  * implied vols with a few differentiable Newton steps started at the data's vols, and take the
@@ -184,10 +194,11 @@ export function physicsLoss(params: tf.Tensor2D, xb: tf.Tensor4D, norm: InverseN
   const std = tf.tensor2d(norm.ivStd, [nk, nt]);
   const zData = tf.slice(xb, [0, 0, 0, 0], [b, nk, nt, 1]).reshape([b, nk, nt]);
   const valid = tf.sub(1, tf.slice(xb, [0, 0, 0, 1], [b, nk, nt, 1]).reshape([b, nk, nt]));
-  const ivData = tf.add(tf.mul(zData, std), mean);
+  const inputData = tf.add(tf.mul(zData, std), mean);
+  const ivData = norm.input === 'logIv' ? tf.exp(inputData) : inputData;
   const cols = norm.paramTransform.map((t, j) => {
-    const z = tf.add(tf.mul(tf.slice(params, [0, j], [b, 1]), norm.paramStd[j]!), norm.paramMean[j]!);
-    return tf.clipByValue(t === 'log' ? tf.exp(z) : z, PHYSICS_BOX.lo[j]!, PHYSICS_BOX.hi[j]!);
+    const u = tf.add(tf.mul(tf.slice(params, [0, j], [b, 1]), norm.paramStd[j]!), norm.paramMean[j]!);
+    return tf.clipByValue(inverseTf(u, t, norm.paramBounds?.[j]), PHYSICS_BOX.lo[j]!, PHYSICS_BOX.hi[j]!);
   });
   const natural = tf.concat(cols, 1) as tf.Tensor2D;
   const otm = normalisedOtmBatchTf(natural, grid.kGrid, grid.tGrid);

@@ -64,7 +64,7 @@ describe('checkpoint bundle', () => {
   it('names the field when a re-sealed manifest is inconsistent', async () => {
     const bytes = await encodeCheckpoint(sample());
     const cases: [(m: any) => void, RegExp][] = [
-      [(m) => (m.schema_version = 2), /schema_version: unknown schema version 2.*newer Heston Lab/],
+      [(m) => (m.schema_version = 3), /schema_version: unknown schema version 3.*newer Heston Lab/],
       [(m) => (m.topology.family = 'Evil'), /topology\.family: unknown model family "Evil"/],
       [(m) => (m.topology.hiddenDim = 17), /weights\[4\]\.shape: encoder\.fc\.w must have shape \[32,17\]/],
       [(m) => (m.topology.convChannels = [1e9, 8]), /topology\.convChannels\[0\]: must be an integer in \[1, 256\]/],
@@ -94,7 +94,8 @@ describe('checkpoint bundle', () => {
     const ck = sample();
     const ds = toySurfaces(1, 3);
     const mk = (iv: Float64Array): Surface => ({ kGrid: K_GRID, tGrid: T_GRID, iv, spot: 1, timestamp: 0, source: 't' });
-    const [inside, outside] = await predictSurfaces(ck, [mk(Float64Array.from((ds.iv as Float64Array).subarray(0, 30))), mk(new Float64Array(30).fill(0.9))]);
+    // The inside surface keeps its mask: its wing cells were never quoted in training (H-num: schema 2 flags a quote there).
+    const [inside, outside] = await predictSurfaces(ck, [{ ...mk(Float64Array.from((ds.iv as Float64Array).subarray(0, 30))), mask: Uint8Array.from(ds.mask.subarray(0, 30)) }, mk(new Float64Array(30).fill(0.9))]);
     expect(inside!.warning).toBeUndefined();
     expect(outside!.warning).toMatch(/outside the network's training data \(\d+\.\d standard deviations/);
   });

@@ -1,0 +1,101 @@
+/**
+ * What a user applying the bundled network can rely on (issue 15): its parameters lie inside the
+ * model's domain and its reconstruction is a positive vol surface whatever the input, and a
+ * surface far from the training data is said to be so. Old (schema 1) files still load; their
+ * unbounded answers outside the domain are refused, never shown as results.
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeCheckpoint, type LoadedCheckpoint } from '../../../src/core/inverse/checkpoint.ts';
+import { OOD_Z, predictSurfaces, trainingDataDistance } from '../../../src/core/inverse/predict.ts';
+import { CHECK_PARAMS, checkSurface } from '../../../src/core/inverse/jobs.ts';
+import { hasBoundedOutputs } from '../../../src/core/inverse/normalisation.ts';
+import { generateDataset, syntheticSurface } from '../../../src/core/surface/synthetic.ts';
+import { paramProblems } from '../../../src/core/heston/params.ts';
+import { InputError } from '../../../src/core/errors.ts';
+import type { Surface } from '../../../src/core/surface/types.ts';
+import { useWasm } from './fixtures.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { surfaceToNpz } from '../../../src/core/surface/files.ts';
+import { inverseCommands } from '../../../cli/commands/inverse.ts';
+
+const read = (rel: string) => readFileSync(new URL(rel, import.meta.url));
+
+describe('inverse predictions', () => {
+  let ck: LoadedCheckpoint;
+  let legacy: LoadedCheckpoint;
+  beforeAll(async () => {
+    await useWasm();
+    ck = await decodeCheckpoint(read('../../../public/checkpoints/seed-grid-heston.hlckpt'), 'seed-grid-heston.hlckpt');
+    // The bundled file as it was before bounded outputs (schema 1: log / identity heads, IV input).
+    legacy = await decodeCheckpoint(read('./legacy-schema1.hlckpt'), 'legacy-schema1.hlckpt');
+  });
+
+  const scaled = (s: Surface, f: number, name: string): Surface => ({ ...s, iv: Float64Array.from(s.iv, (v) => v * f), name });
+
+  it('the bundled network has bounded heads (schema 2); the schema-1 file still loads', () => {
+    expect(hasBoundedOutputs(ck.normalisation)).toBe(true);
+    expect(hasBoundedOutputs(legacy.normalisation)).toBe(false);
+    expect(legacy.normalisation.paramTransform).toEqual(['log', 'log', 'log', 'identity', 'log']);
+  });
+
+  it('stays inside the domain with a positive reconstruction even far from its training data, and says so first', async () => {
+    const heston = syntheticSurface('heston', CHECK_PARAMS);
+    // The page's old default Apply target (the seed proxy, not Heston) drove the schema-1 network
+    // to ρ = −1.376; 5× and 0.2× the vols are further still.
+    const far = [checkSurface(ck.grid), scaled(heston, 5, '5x vols'), scaled(heston, 0.2, '0.2x vols')];
+    const preds = await predictSurfaces(ck, [heston, ...far]);
+    for (const p of preds) {
+      expect(paramProblems(p.params), JSON.stringify(p.params)).toEqual([]);
+      for (const v of p.reconstruction) if (!Number.isNaN(v)) expect(v).toBeGreaterThan(0);
+    }
+    expect(preds[0]!.warning).toBeUndefined();
+    expect(preds[0]!.distance.outside).toBe(false);
+    for (const p of preds.slice(1)) {
+      expect(p.distance.outside).toBe(true);
+      expect(p.warning).toMatch(/outside the network's training data/);
+    }
+    // Masked points carry no reconstruction (nothing to draw there).
+    const masked = heston.mask ? [...heston.mask].map((m, c) => (m === 1 ? c : -1)).filter((c) => c >= 0) : [];
+    for (const c of masked) expect(preds[0]!.reconstruction[c]).toBeNaN();
+  });
+
+  it('flags almost no held-out true-Heston surface from the training prior', async () => {
+    const ds = await generateDataset({ kind: 'heston', n: 400, seed: 777 });
+    let flagged = 0;
+    let worst = 0;
+    for (let i = 0; i < ds.n; i++) {
+      const d = trainingDataDistance(ds.iv, ds.mask, ck, i * 30);
+      if (d.outside) flagged++;
+      worst = Math.max(worst, d.maxZ);
+    }
+    // In-distribution surfaces sit within a few std of each cell's mean (measured: 1 in 600 just
+    // past OOD_Z = 4, max 4.2): allow 1 %, a false alarm rate a user can live with; 5 % would mean
+    // the check cries wolf on the data the network knows best.
+    expect(flagged / ds.n).toBeLessThanOrEqual(0.01);
+    expect(worst).toBeLessThan(2 * OOD_Z);
+  });
+
+  it('refuses a schema-1 answer outside the domain instead of showing it, and names the parameter', async () => {
+    const err = (await predictSurfaces(legacy, [checkSurface(legacy.grid)]).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/predates bounded outputs \(schema 1\).*rho=-1\.37\d* is outside \[-0\.999, 0\.999\]/);
+    // Inside its training data the old file still answers.
+    const [ok] = await predictSurfaces(legacy, [syntheticSurface('heston', CHECK_PARAMS)]);
+    expect(paramProblems(ok!.params)).toEqual([]);
+  });
+
+  it('CLI inverse predict puts the warning first and keeps the parameters in the domain (the issue: rho -1.488, exit 0)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inv-predict-'));
+    const file = join(dir, 'proxy.npz');
+    writeFileSync(file, surfaceToNpz(checkSurface(ck.grid)));
+    const predict = inverseCommands.find((c) => c.name === 'inverse predict')!;
+    const out = (await predict.run(['--ckpt', 'public/checkpoints/seed-grid-heston.hlckpt', '--surface', file], {})) as Record<string, any>;
+    expect(Object.keys(out)[0]).toBe('warning');
+    expect(out.warning).toMatch(/outside the network's training data/);
+    expect(out.training_distance.outside).toBe(true);
+    expect(paramProblems(out.params)).toEqual([]);
+  });
+});
