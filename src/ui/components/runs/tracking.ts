@@ -9,10 +9,17 @@ import { openStoreTracker, type ActiveRun, type StartRunOptions, type StoreTrack
 
 let opened: Promise<StoreTracker> | undefined;
 
+/** The last metric flush the tracker could not make (a full quota …); the Runs page shows it for a minute. */
+export const trackingProblem: { message?: string; at?: number } = {};
+
 export function pageTracker(): Promise<StoreTracker> {
   opened ??= openStoreTracker(namespaced(new IdbStore(), 'tracking'), {
     sourceName: `Heston Lab (${location.pathname}${location.hash.split('?')[0]})`,
-    onError: (e) => console.warn(`tracking: metrics kept in memory, not saved yet: ${(e as Error)?.message ?? e}`),
+    onError: (e, runId) => {
+      trackingProblem.message = `run ${runId.slice(0, 8)}: metrics kept in memory, not saved yet (they are retried at the next flush): ${(e as Error)?.message ?? e}`;
+      trackingProblem.at = Date.now();
+      console.warn(`tracking: ${trackingProblem.message}`);
+    },
   });
   return opened;
 }
