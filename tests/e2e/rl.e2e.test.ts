@@ -1,0 +1,65 @@
+/**
+ * RL page in Chromium: train a few PPO iterations in the worker on a small simulated market,
+ * cancel, resume the run stored in IndexedDB, then backtest the agent against the baselines.
+ * Small on purpose (software GPU): 800 steps of market, 40 iterations of 128 steps over 4 envs.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { openLab, screenshot, stopServer } from './harness.ts';
+
+afterAll(async () => {
+  await stopServer();
+});
+
+describe('RL page', () => {
+  it('trains in a worker, cancels, resumes the stored run, backtests', async () => {
+    const lab = await openLab();
+    try {
+      const { page } = lab;
+      await page.goto(`${lab.url}#/rl`);
+      await page.getByTestId('rl-train').waitFor({ timeout: 60_000 });
+      await page.fill('[data-testid=rl-steps]', '800');
+      await page.fill('[data-testid=rl-modules]', 'generic,sentiment');
+      const set = async (field: string, value: string) => {
+        const input = page.locator(`[data-testid=rl-ppo-form] [data-field=${field}]`);
+        await input.fill(value);
+        await input.dispatchEvent('change');
+      };
+      await set('totalSteps', String(128 * 40));
+      await set('rolloutLen', '128');
+      await set('numEnvs', '4');
+      await set('epochs', '2');
+      // The form shows the seed's defaults beside each field.
+      expect(await page.locator('[data-testid=rl-ppo-form]').textContent()).toContain('(default 2048 steps)');
+      await page.locator('input[type=number]').nth(3).fill('1'); // store every iteration
+      await page.click('[data-testid=rl-train]');
+      const status = async () => {
+        for (const id of ['rl-form-error', 'rl-train-error']) if (await page.getByTestId(id).count()) return `${id}: ${await page.getByTestId(id).textContent()}`;
+        return (await page.getByTestId('rl-progress-text').count()) ? await page.getByTestId('rl-progress-text').textContent() : 'no progress';
+      };
+      await expect.poll(status, { timeout: 120_000 }).toMatch(/iteration ([2-9]|[1-2]\d)\/40/);
+      await page.click('[data-testid=rl-cancel]');
+      await page.getByTestId('rl-train-error').waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('rl-train-error').textContent()).toMatch(/cancel/i);
+      // The stored run offers a resume from where it stopped.
+      const resume = page.getByTestId('rl-resume-run');
+      await resume.waitFor({ timeout: 10_000 });
+      expect(await resume.textContent()).toMatch(/Resume stored run \(([1-9]|[1-3]\d)\/40 iterations\)/);
+      await resume.click();
+      await page.getByTestId('rl-trained').waitFor({ timeout: 120_000 });
+      expect(await page.getByTestId('rl-trained').textContent()).toContain('trained 40 iterations');
+      expect(await page.getByTestId('rl-last-diag').textContent()).toMatch(/iteration 40\/40: policy loss -?\d/);
+      await page.click('[data-testid=rl-backtest]');
+      const btStatus = async () => ((await page.getByTestId('rl-backtest-error').count()) ? `error: ${await page.getByTestId('rl-backtest-error').textContent()}` : await page.getByTestId('rl-stats').count());
+      await expect.poll(btStatus, { timeout: 60_000 }).toBe(1);
+      const summary = await page.getByTestId('rl-bt-summary').textContent();
+      // Test span: floor(0.7 · 800) = 560 … 799, after training's 0 … 559.
+      expect(summary).toMatch(/239 actions on steps 560–799 \(training used 0–559\)/);
+      expect(await page.locator('[data-testid=rl-stats] tbody tr').count()).toBe(14);
+      await page.getByTestId('rl-equity-chart').waitFor();
+      await screenshot(page, 'rl-backtest');
+      expect(lab.errors).toEqual([]);
+    } finally {
+      await lab.close();
+    }
+  }, 300_000);
+});
