@@ -79,6 +79,21 @@ class PathIndex {
   }
 }
 
+interface WebLocks {
+  request<T>(name: string, cb: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * The Web Locks API where there is one (every tab and worker of the origin shares its locks, so a
+ * page and a worker creating the same experiment at once end up with one), else an in-process mutex.
+ */
+export function originLocks() {
+  const locks = (globalThis as { navigator?: { locks?: WebLocks } }).navigator?.locks;
+  const local = inProcessLocks();
+  if (!locks || typeof locks.request !== 'function') return local;
+  return <T>(name: string, fn: () => Promise<T>): Promise<T> => locks.request(`heston-lab/tracking/${name}`, fn);
+}
+
 /** An in-process mutex per lock name (a page, a worker or one Node process). */
 export function inProcessLocks() {
   const tails = new Map<string, Promise<unknown>>();
@@ -159,7 +174,7 @@ export class StoreTree implements TreeIo {
   private readonly chunks = new Map<string, number[]>();
   private readonly chunkCache = new Map<string, Uint8Array>();
   private loaded = false;
-  readonly withLock = inProcessLocks();
+  readonly withLock = originLocks();
 
   constructor(private readonly store: Store) {}
 
