@@ -102,28 +102,63 @@ export function parseMetricFile(text: string, path: string): MetricPoint[] {
 
 type YamlValue = string | number | null | boolean | never[];
 
-const YAML_SPECIAL_WORDS = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|=)$/;
-const YAML_NUMBERISH = /^[-+]?(?:\.?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.(?:inf|Inf|INF|nan|NaN|NAN)|0b[01_]+|0x[0-9a-fA-F_]+|0o?[0-7_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$/;
-const YAML_DATEISH = /^\d{4}-\d\d?-\d\d?/;
+// PyYAML's implicit resolvers (YAML 1.1): a plain scalar matching one reads back as a non-string,
+// so such a string must be quoted. Copied from yaml/resolver.py's regexps, not YAML 1.2's.
+const PY_RESOLVERS = [
+  /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
+  /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
+  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/,
+  /^(?:<<)$/,
+  /^(?:~|null|Null|NULL|)$/,
+  /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/,
+  /^(?:=)$/,
+];
+const WS = '\0 \t\r\n\x85\u2028\u2029';
+
+/**
+ * PyYAML's emitter analysis (yaml/emitter.py analyze_scalar) reduced to one-line block values:
+ * may the string be written plain, or must it be single-quoted, or double-quoted (special
+ * characters)? allow_unicode is on (MLflow's write_yaml), so printable non-ASCII stays as is.
+ */
+function yamlStyle(v: string): 'plain' | 'single' | 'double' {
+  if (v.length === 0) return 'single';
+  let special = false;
+  let breaks = false;
+  let blockIndicators = v.startsWith('---') || v.startsWith('...');
+  const chars = [...v];
+  chars.forEach((ch, i) => {
+    const followedByWs = i + 1 >= chars.length || WS.includes(chars[i + 1]);
+    const precededByWs = i === 0 || WS.includes(chars[i - 1]);
+    if (i === 0) {
+      if ('#,[]{}&*!|>\'"%@`'.includes(ch)) blockIndicators = true;
+      if ('?:'.includes(ch) && followedByWs) blockIndicators = true;
+      if (ch === '-' && followedByWs) blockIndicators = true;
+    } else {
+      if (ch === ':' && followedByWs) blockIndicators = true;
+      if (ch === '#' && precededByWs) blockIndicators = true;
+    }
+    if ('\n\x85\u2028\u2029'.includes(ch)) breaks = true;
+    const cp = ch.codePointAt(0)!;
+    const printable = ch === '\n' || (cp >= 0x20 && cp <= 0x7e) || ((cp === 0x85 || (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp < 0x10ffff)) && cp !== 0xfeff);
+    if (!printable) special = true;
+  });
+  if (special) return 'double';
+  if (breaks) return 'double'; // one-line files only: a break goes escaped (PyYAML would fold a quoted scalar)
+  const edgeSpace = v.startsWith(' ') || v.endsWith(' ');
+  if (!edgeSpace && !blockIndicators && !PY_RESOLVERS.some((re) => re.test(v))) return 'plain';
+  return 'single';
+}
 
 function yamlScalar(v: YamlValue): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return '[]';
   if (typeof v === 'number') return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
-  // Control characters and line breaks: a double-quoted scalar with JSON escapes (valid YAML).
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(v)) return JSON.stringify(v);
-  const plain =
-    v.length > 0 &&
-    !YAML_SPECIAL_WORDS.test(v) &&
-    !YAML_NUMBERISH.test(v) &&
-    !YAML_DATEISH.test(v) &&
-    !/^[-?:,[\]{}#&*!|>'"%@`]/.test(v) &&
-    !/^\s|\s$/.test(v) &&
-    !/: |:$| #/.test(v) &&
-    !/[,[\]{}]/.test(v.charAt(0));
-  return plain ? v : `'${v.replace(/'/g, "''")}'`;
+  const style = yamlStyle(v);
+  if (style === 'plain') return v;
+  if (style === 'single') return `'${v.replace(/'/g, "''")}'`;
+  // Double-quoted with JSON escapes (\n, \t, \u0001 …): valid YAML that PyYAML reads back as is.
+  return JSON.stringify(v);
 }
 
 /** safe_dump of a flat mapping: keys sorted, one "key: value" line each. */

@@ -1,0 +1,47 @@
+/**
+ * meta.yaml as MLflow writes it: PyYAML's safe_dump (sorted keys, block style, unicode as is).
+ * Where PyYAML is importable (python3 here), our dump of tricky run names must be byte-identical
+ * to PyYAML's and read back by PyYAML as the same strings; our parser must read PyYAML's output.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { dumpYaml, parseYaml } from '../../../src/core/tracking/mlflowFormat.ts';
+
+const NAMES = [
+  'cnn-lr2e-3', 'synthetic proxy n=500 4ep lr=0.002', '0', '123', '1e3', '0x1F', '.5', '-', '- x', 'null', 'Null', '~', 'true', 'no', 'on', 'y',
+  '', ' lead', 'trail ', 'a: b', 'a:b', 'end:', 'a #b', 'a#b', '#x', '@x', '`x', "it's", '"q"', '[x', '{x', 'a,b', '2026-12-01', '12:30',
+  'κ sweep θ', 'line\nbreak', 'tab\there', '%x', '!x', '&x', '*x', '|x', '>x', '?x', 'ü', 'a [b]', '=', '1_000', '+1', '.inf', 'NaN',
+  ':x', 'x:', '? x', 'a - b', '---x', '...', 'a\u00a0b', 'bell\u0007', '<<', '0o17', '017', '1:20', '1.5', '-.5e+3', '2026-1-2 3:04:05',
+];
+
+function python(code: string, input: string): { status: number | null; out: string; err: string } {
+  const r = spawnSync('python3', ['-c', code], { input, encoding: 'utf8' });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
+const hasYaml = spawnSync('python3', ['-c', 'import yaml'], { encoding: 'utf8' }).status === 0;
+
+describe('meta.yaml scalars', () => {
+  it('round-trip through our own dump and parse', () => {
+    for (const n of NAMES) expect(parseYaml(dumpYaml({ run_name: n, end_time: null, status: 3 }), 'x').run_name, JSON.stringify(n)).toBe(n);
+  });
+
+  it.skipIf(!hasYaml)('match PyYAML byte for byte (single-line values) and read back in PyYAML', () => {
+    // Control characters and breaks: PyYAML escapes them its own way (\x07, folded lines); only the read-back is compared.
+    // eslint-disable-next-line no-control-regex
+    const single = NAMES.filter((n) => !/[\u0000-\u001f\u007f]/.test(n));
+    const dumped = python(
+      'import json,sys,yaml\nfor n in json.load(sys.stdin): sys.stdout.write(json.dumps(yaml.safe_dump({"run_name": n, "end_time": None, "status": 3, "tags": []}, default_flow_style=False, allow_unicode=True)) + "\\n")',
+      JSON.stringify(single),
+    );
+    expect(dumped.status, dumped.err).toBe(0);
+    const theirs = dumped.out.trim().split('\n').map((l) => JSON.parse(l) as string);
+    single.forEach((n, i) => {
+      expect(dumpYaml({ run_name: n, end_time: null, status: 3, tags: [] }), JSON.stringify(n)).toBe(theirs[i]);
+      expect(parseYaml(theirs[i], 'x').run_name).toBe(n);
+    });
+    const ours = NAMES.map((n) => dumpYaml({ run_name: n }));
+    const read = python('import json,sys,yaml\nprint(json.dumps([yaml.safe_load(t)["run_name"] for t in json.load(sys.stdin)]))', JSON.stringify(ours));
+    expect(read.status, read.err).toBe(0);
+    expect(JSON.parse(read.out)).toEqual(NAMES);
+  });
+});
