@@ -45,3 +45,21 @@ describe('meta.yaml scalars', () => {
     expect(JSON.parse(read.out)).toEqual(NAMES);
   });
 });
+
+describe('metric values', () => {
+  it.skipIf(spawnSync('python3', ['-c', 'pass']).status !== 0)("print as Python's repr(float) for 3000 seeded values across 40 decades", async () => {
+    const { Rng } = await import('../../../src/core/math/rng.ts');
+    const { pyFloatRepr, parsePyFloat } = await import('../../../src/core/tracking/mlflowFormat.ts');
+    const rng = Rng.stream(12, 3);
+    const xs = Array.from({ length: 3000 }, (_, i) => (i % 2 ? -1 : 1) * Math.exp(rng.uniform(-46, 46)) * (i % 7 === 0 ? 1 : rng.uniform()));
+    xs.push(0, 1, 2048, 1e16, 1e-5, 0.0001, 123456789012345680000, 5e-324, Number.MAX_VALUE);
+    // JSON carries the exact doubles; Python prints repr() of each.
+    const r = python('import json,sys\nprint(json.dumps([repr(float(x)) for x in json.load(sys.stdin)]))', JSON.stringify(xs));
+    expect(r.status, r.err).toBe(0);
+    const theirs = JSON.parse(r.out) as string[];
+    xs.forEach((x, i) => {
+      expect(pyFloatRepr(x), String(x)).toBe(theirs[i]);
+      expect(parsePyFloat(theirs[i])).toBe(x);
+    });
+  });
+});
