@@ -51,7 +51,7 @@ describe('metric values', () => {
     const { Rng } = await import('../../../src/core/math/rng.ts');
     const { pyFloatRepr, parsePyFloat } = await import('../../../src/core/tracking/mlflowFormat.ts');
     const rng = Rng.stream(12, 3);
-    const xs = Array.from({ length: 3000 }, (_, i) => (i % 2 ? -1 : 1) * Math.exp(rng.uniform(-46, 46)) * (i % 7 === 0 ? 1 : rng.uniform()));
+    const xs = Array.from({ length: 3000 }, (_, i) => (i % 2 ? -1 : 1) * Math.exp(rng.range(-46, 46)) * (i % 7 === 0 ? 1 : rng.uniform()));
     xs.push(0, 1, 2048, 1e16, 1e-5, 0.0001, 123456789012345680000, 5e-324, Number.MAX_VALUE);
     // JSON carries the exact doubles; Python prints repr() of each.
     const r = python('import json,sys\nprint(json.dumps([repr(float(x)) for x in json.load(sys.stdin)]))', JSON.stringify(xs));
