@@ -43,6 +43,9 @@ describe('Pricer & Calibration page', () => {
       await page.click('[data-testid=use-fit]');
       await expect.poll(async () => Number(await page.inputValue('[data-testid=param-rho]'))).toBeLessThan(-0.3);
 
+      // Auto trains on wasm over a software adapter (issue 15): choose webgpu to check its parity.
+      await page.getByTestId('backend-choice').selectOption('webgpu');
+      await expect.poll(() => page.getByTestId('backend-active').textContent(), { timeout: 60_000 }).toBe('webgpu');
       await page.click('[data-testid=parity]');
       await page.locator('[data-testid=parity-result]').waitFor({ timeout: 120_000 });
       const text = (await page.locator('[data-testid=parity-result]').textContent())!;

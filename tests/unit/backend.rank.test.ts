@@ -57,15 +57,20 @@ describe('rankForTraining', () => {
     expect(rankForTraining(undefined, [], { webgpu: 'SwiftShader', webgl: 'SwiftShader' })).toEqual(['wasm', 'webgpu', 'webgl', 'cpu']);
   });
 
-  it('orders by the measured training step, fastest first; a backend that failed its check has no speed', () => {
-    // A real GPU measured faster than wasm is first; cpu measured slowest is last.
+  it('orders the measured backends by their training step, fastest first; a backend that failed its check has no speed', () => {
+    // A real GPU measured faster than wasm stays first; webgl failed, so it keeps its default place.
     const speeds = measuredSpeeds(report({ webgpu: 1.2, wasm: 2.1, cpu: 25, webgl: 'fail' }));
     expect(speeds.map((s) => s.backend)).toEqual(['webgpu', 'wasm', 'cpu']);
-    expect(rankForTraining(undefined, speeds)).toEqual(['webgpu', 'wasm', 'cpu', 'webgl']);
+    expect(rankForTraining(undefined, speeds)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
+    // A measurement ranks a backend only against other measured ones: a self-test of cpu alone
+    // (it found cpu "fastest" of one) leaves cpu last, and webgl timed faster than wasm swaps them.
+    expect(rankForTraining(undefined, measuredSpeeds(report({ cpu: 25 })))).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
+    expect(rankForTraining(undefined, measuredSpeeds(report({ wasm: 3, webgl: 1 })))).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
+    expect(rankForTraining(undefined, measuredSpeeds(report({ wasm: 1, webgl: 3, cpu: 0.5 })))).toEqual(['webgpu', 'cpu', 'wasm', 'webgl']);
     // SwiftShader measured (the machine: a step ~40× wasm's) ranks itself below wasm.
     expect(rankForTraining(undefined, measuredSpeeds(report({ webgpu: 90, webgl: 30, wasm: 2.1 })))).toEqual(['wasm', 'webgl', 'webgpu', 'cpu']);
     // Even a software GPU that happened to time faster (a tiny batch) stays after wasm.
-    expect(rankForTraining(undefined, measuredSpeeds(report({ webgpu: 1, wasm: 2 })), { webgpu: 'llvmpipe' })).toEqual(['wasm', 'webgpu', 'webgl', 'cpu']);
+    expect(rankForTraining(undefined, measuredSpeeds(report({ webgpu: 1, wasm: 2 })), { webgpu: 'llvmpipe' })).toEqual(['webgl', 'wasm', 'webgpu', 'cpu']);
   });
 });
 

@@ -54,9 +54,11 @@ export function measuredSpeeds(report: SelftestReport): MeasuredSpeed[] {
 }
 
 /**
- * Backends in the order to try them for training: measured ones fastest first, then the
- * unmeasured in the default order; and a GPU backend known to run on a software renderer after
- * wasm whatever it measured (it computes on the CPU, worse than wasm does).
+ * Backends in the order to try them for training: the default order, with the MEASURED backends
+ * re-sorted by speed among the places they hold (a self-test of cpu alone leaves cpu last, where
+ * it was; one that timed webgl faster than wasm swaps those two) — a measurement only ranks a
+ * backend against other measured ones. A GPU backend known to run on a software renderer then
+ * goes after wasm whatever it measured: it computes on the CPU, worse than wasm does.
  */
 export function rankForTraining(
   candidates: readonly BackendName[] = BACKEND_ORDER,
@@ -64,15 +66,10 @@ export function rankForTraining(
   softwareRenderer: Partial<Record<BackendName, string | undefined>> = {},
 ): BackendName[] {
   const speed = new Map(measured.map((m) => [m.backend, m.trainStepMs]));
-  const base = (b: BackendName) => BACKEND_ORDER.indexOf(b);
-  const ranked = [...candidates].sort((a, b) => {
-    const sa = speed.get(a);
-    const sb = speed.get(b);
-    if (sa !== undefined && sb !== undefined) return sa - sb;
-    if (sa !== undefined) return -1;
-    if (sb !== undefined) return 1;
-    return base(a) - base(b);
-  });
+  const base = [...candidates].sort((a, b) => BACKEND_ORDER.indexOf(a) - BACKEND_ORDER.indexOf(b));
+  const byspeed = base.filter((b) => speed.has(b)).sort((a, b) => speed.get(a)! - speed.get(b)!);
+  let k = 0;
+  const ranked = base.map((b) => (speed.has(b) ? byspeed[k++]! : b));
   const software = ranked.filter((b) => softwareRenderer[b]);
   if (software.length === 0 || !ranked.includes('wasm')) return ranked;
   const rest = ranked.filter((b) => !softwareRenderer[b]);
