@@ -259,7 +259,9 @@ export class LabTracker implements Tracker {
     return out.sort((a, b) => b.info.startTime - a.info.startTime);
   }
 
+  // Readers re-read the tree's listing first (a no-op on disk): another tab or a worker may have written.
   async getRun(runId: string): Promise<RunSummary> {
+    await this.io.refresh?.();
     return this.summary(await this.locate(runId), runId);
   }
 
@@ -268,6 +270,7 @@ export class LabTracker implements Tracker {
   }
 
   async metricHistory(runId: string, key?: string): Promise<Record<string, MetricPoint[]>> {
+    await this.io.refresh?.();
     return readMetrics(this.io, await this.locate(runId), runId, key);
   }
 

@@ -263,3 +263,24 @@ describe('StoreTree', () => {
     expect(dec(await new StoreTree(store).read('m/x'))).toBe('fresh\nmore\n');
   });
 });
+
+describe('two trackers on one store (a page reading while a worker trains)', () => {
+  it('the reader folds chunks while the writer appends: every point once, in order', async () => {
+    const store = new MemoryStore();
+    const writer = await openStoreTracker(store, { ...fixedOpts(), session: 'worker', heartbeat: false, flushPoints: 1e9 });
+    const run = await writer.startRun({ experiment: 'e' });
+    const reader = await openStoreTracker(store, { ...fixedOpts(), session: 'page', heartbeat: false });
+    for (let i = 0; i < 300; i++) {
+      run.logMetrics(i, { loss: i }, 1000 + i);
+      await run.flush(); // one chunk per point: the reader's reads fold them every 32
+      if (i % 10 === 9) {
+        const h = (await reader.metricHistory(run.runId)).loss;
+        expect(h.map((p) => p.step)).toEqual(Array.from({ length: i + 1 }, (_, k) => k));
+      }
+    }
+    await run.end();
+    const fresh = await openStoreTracker(store, { ...fixedOpts(), session: 'later', heartbeat: false });
+    expect((await fresh.metricHistory(run.runId)).loss).toHaveLength(300);
+    expect((await fresh.getRun(run.runId)).info.status).toBe('FINISHED');
+  });
+});
