@@ -34,7 +34,9 @@ import { Rng } from '../math/rng.ts';
 import type { PauseGate } from '../inverse/pauseGate.ts';
 import type { Store } from '../store/store.ts';
 import { computeGae } from './gae.ts';
-import { AGENT_STREAM, PPOAgent } from './ppoAgent.ts';
+import { AGENT_STREAM, PPOAgent, parameterShapes } from './ppoAgent.ts';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 import { resolvePpoConfig, type PPOConfig } from './ppoConfig.ts';
 import { InputError } from '../errors.ts';
 import type { JsonValue } from '../io/bundle.ts';
@@ -105,8 +107,8 @@ export interface IterationDiagnostics {
 
 export interface AdamState {
   step: number;
-  m: Float32Array;
-  v: Float32Array;
+  m: Float32Array | Float64Array;
+  v: Float32Array | Float64Array;
 }
 
 /** A resumable training state (structured-clone friendly: typed arrays and plain objects). */
@@ -118,6 +120,8 @@ export interface PpoResumeState {
   iteration: number;
   globalStep: number;
   params: Record<string, Float32Array>;
+  /** The CPU path's float64 master parameters (updateOn 'cpu'), so a resume is exact. */
+  master?: Float64Array;
   adam: AdamState;
   history: IterationDiagnostics[];
   /** The environments' state when they can serialise it (VecEnvLike.getState). */
@@ -265,13 +269,310 @@ export class ClippedAdam {
     if (s.m.length !== this.total || s.v.length !== this.total) throw new Error(`ClippedAdam.setState: moments of size ${s.m.length}, expected ${this.total}`);
     this.step = s.step;
     tf.tidy(() => {
-      this.m.assign(tf.tensor1d(s.m));
-      this.v.assign(tf.tensor1d(s.v));
+      this.m.assign(tf.tensor1d(Float32Array.from(s.m)));
+      this.v.assign(tf.tensor1d(Float32Array.from(s.v)));
     });
   }
 
   dispose(): void {
     tf.dispose([this.m, this.v]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same update on the CPU: hand-written float64 backprop of both MLPs and the PPO loss, and
+// Adam with global-norm clipping, over one flat master vector (checkpoint layout). At 2 × 64 and
+// minibatch 64 the tfjs path costs ~280 kernels per step, dispatch-bound on wasm; this path has
+// none (measured in bench/rl-ppo.bench.ts). Its gradients equal tfjs's to float32 rounding (test).
+
+/** C[m × n] = A[m × k] · B[n × k]ᵀ (+ bias[n]), row-major, four rows of A per pass (shared B loads). */
+function gemmABt(A: Float64Array, B: Float64Array, m: number, n: number, k: number, C: Float64Array, bias?: Float64Array, biasOff = 0): void {
+  let r = 0;
+  for (; r + 4 <= m; r += 4) {
+    const a0 = r * k;
+    const a1 = a0 + k;
+    const a2 = a1 + k;
+    const a3 = a2 + k;
+    for (let j = 0; j < n; j++) {
+      const b0 = j * k;
+      let s0 = bias ? bias[biasOff + j]! : 0;
+      let s1 = s0;
+      let s2 = s0;
+      let s3 = s0;
+      for (let i = 0; i < k; i++) {
+        const w = B[b0 + i]!;
+        s0 += A[a0 + i]! * w;
+        s1 += A[a1 + i]! * w;
+        s2 += A[a2 + i]! * w;
+        s3 += A[a3 + i]! * w;
+      }
+      C[r * n + j] = s0;
+      C[(r + 1) * n + j] = s1;
+      C[(r + 2) * n + j] = s2;
+      C[(r + 3) * n + j] = s3;
+    }
+  }
+  for (; r < m; r++) {
+    for (let j = 0; j < n; j++) {
+      let s0 = bias ? bias[biasOff + j]! : 0;
+      for (let i = 0; i < k; i++) s0 += A[r * k + i]! * B[j * k + i]!;
+      C[r * n + j] = s0;
+    }
+  }
+}
+
+function transposeInto(src: Float64Array, srcOff: number, rows: number, cols: number, dst: Float64Array): void {
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) dst[j * rows + i] = src[srcOff + i * cols + j]!;
+}
+
+interface CpuLayer {
+  inD: number;
+  outD: number;
+  /** Offsets of W [in, out] and b [out] in the flat vector. */
+  w: number;
+  b: number;
+  /** Wᵀ [out, in], refreshed after every step. */
+  wT: Float64Array;
+}
+
+/**
+ * PPO loss, gradients and a clipped Adam step on the CPU. The master parameters are float64 (the
+ * agent receives float32 copies); `params()` and `state()` give both for checkpoints and resume.
+ */
+export class CpuPpoUpdater {
+  readonly master: Float64Array;
+  private readonly grad: Float64Array;
+  private readonly m: Float64Array;
+  private readonly v: Float64Array;
+  step = 0;
+  private readonly names: { name: string; shape: number[]; offset: number; size: number }[];
+  private readonly nets: Record<'pi' | 'v', CpuLayer[]>;
+  private readonly logStdOff: number;
+  private readonly tanh: boolean;
+  // Per-minibatch scratch (allocated for the largest batch seen).
+  private cap = 0;
+  private acts: Record<'pi' | 'v', Float64Array[]> = { pi: [], v: [] };
+  private deltas: Record<'pi' | 'v', Float64Array[]> = { pi: [], v: [] };
+  private x = new Float64Array(0);
+  private xT = new Float64Array(0);
+  private tmpT = new Float64Array(0);
+
+  constructor(
+    private readonly agent: PPOAgent,
+    private readonly cfg: Pick<PPOConfig, 'clipRatio' | 'clipVloss' | 'entCoef' | 'vfCoef' | 'maxGradNorm' | 'adamEps'>,
+    master?: Float64Array,
+  ) {
+    const t = agent.topology;
+    if (t.actDim !== 1) throw new Error('CpuPpoUpdater: one action dimension only');
+    this.tanh = t.activation === 'tanh';
+    const params = agent.parameters();
+    this.names = [];
+    let off = 0;
+    for (const { name, shape } of parameterShapes(t)) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      this.names.push({ name, shape, offset: off, size });
+      off += size;
+    }
+    this.master = master ? Float64Array.from(master) : new Float64Array(off);
+    if (this.master.length !== off) throw new Error(`CpuPpoUpdater: master vector of ${this.master.length}, expected ${off}`);
+    if (!master) for (const e of this.names) this.master.set(params.get(e.name)!, e.offset);
+    this.grad = new Float64Array(off);
+    this.m = new Float64Array(off);
+    this.v = new Float64Array(off);
+    const at = (name: string) => this.names.find((e) => e.name === name)!.offset;
+    const layers = (net: 'pi' | 'v', outDim: number): CpuLayer[] => {
+      const sizes = [t.obsDim, ...t.hiddenSizes, outDim];
+      return sizes.slice(1).map((outD, l) => ({ inD: sizes[l]!, outD, w: at(`${net}.w${l}`), b: at(`${net}.b${l}`), wT: new Float64Array(sizes[l]! * outD) }));
+    };
+    this.nets = { pi: layers('pi', 1), v: layers('v', 1) };
+    this.logStdOff = at('logStd');
+    this.refreshTransposes();
+  }
+
+  private refreshTransposes(): void {
+    for (const net of ['pi', 'v'] as const) for (const L of this.nets[net]) transposeInto(this.master, L.w, L.inD, L.outD, L.wT);
+  }
+
+  private ensure(B: number, D: number): void {
+    if (B <= this.cap) return;
+    this.cap = B;
+    for (const net of ['pi', 'v'] as const) {
+      this.acts[net] = this.nets[net].map((L) => new Float64Array(B * L.outD));
+      this.deltas[net] = this.nets[net].map((L) => new Float64Array(B * L.outD));
+    }
+    this.x = new Float64Array(B * D);
+    this.xT = new Float64Array(B * D);
+    const widest = Math.max(...this.nets.pi.map((L) => L.outD), ...this.nets.v.map((L) => L.outD));
+    this.tmpT = new Float64Array(B * Math.max(widest, D));
+  }
+
+  /** Forward of one net over the batch in this.x, keeping every layer's output (post-activation). */
+  private forward(net: 'pi' | 'v', B: number): Float64Array {
+    let input: Float64Array = this.x;
+    const Ls = this.nets[net];
+    for (let l = 0; l < Ls.length; l++) {
+      const L = Ls[l]!;
+      const out = this.acts[net][l]!;
+      gemmABt(input, L.wT, B, L.outD, L.inD, out, this.master, L.b);
+      if (l + 1 < Ls.length) {
+        const n = B * L.outD;
+        if (this.tanh) for (let i = 0; i < n; i++) out[i] = Math.tanh(out[i]!);
+        else for (let i = 0; i < n; i++) out[i] = out[i]! > 0 ? out[i]! : 0;
+      }
+      input = out;
+    }
+    return input;
+  }
+
+  /** Backward of one net from dL/d(output) [B] (written into deltas[last]); accumulates into this.grad. */
+  private backward(net: 'pi' | 'v', B: number): void {
+    const Ls = this.nets[net];
+    for (let l = Ls.length - 1; l >= 0; l--) {
+      const L = Ls[l]!;
+      const dz = this.deltas[net][l]!;
+      const input = l === 0 ? this.x : this.acts[net][l - 1]!;
+      // db = Σ_b dz;  dWᵀ[out, in] = dzᵀ · input  (as A·Bᵀ with both transposed to [·, B]).
+      for (let j = 0; j < L.outD; j++) {
+        let sb = 0;
+        for (let r = 0; r < B; r++) sb += dz[r * L.outD + j]!;
+        this.grad[L.b + j]! += sb;
+      }
+      const dzT = this.tmpT;
+      for (let r = 0; r < B; r++) for (let j = 0; j < L.outD; j++) dzT[j * B + r] = dz[r * L.outD + j]!;
+      let inT: Float64Array<ArrayBufferLike>;
+      if (l === 0) inT = this.xT;
+      else {
+        inT = new Float64Array(L.inD * B);
+        for (let r = 0; r < B; r++) for (let i = 0; i < L.inD; i++) inT[i * B + r] = input[r * L.inD + i]!;
+      }
+      const dWT = new Float64Array(L.outD * L.inD);
+      gemmABt(dzT, inT, L.outD, L.inD, B, dWT);
+      for (let j = 0; j < L.outD; j++) for (let i = 0; i < L.inD; i++) this.grad[L.w + i * L.outD + j]! += dWT[j * L.inD + i]!;
+      if (l === 0) break;
+      // dh[B, in] = dz · W (W is [in, out] in the master: as A·Bᵀ with B = W viewed [in, out]).
+      const prev = this.deltas[net][l - 1]!;
+      gemmABt(dz, this.master.subarray(L.w, L.w + L.inD * L.outD), B, L.inD, L.outD, prev);
+      const h = this.acts[net][l - 1]!;
+      const n = B * L.inD;
+      if (this.tanh) for (let i = 0; i < n; i++) prev[i]! *= 1 - h[i]! * h[i]!;
+      else for (let i = 0; i < n; i++) if (h[i]! <= 0) prev[i] = 0;
+    }
+  }
+
+  /**
+   * Loss terms and gradients of one minibatch (the tfjs path's ppoLossTerms, term for term) into
+   * this.grad; returns [policyLoss, valueLoss, entropy, approxKl, oldApproxKl, clipFrac].
+   */
+  lossAndGrad(obs: Float32Array, actions: Float32Array, oldLogp: Float32Array, adv: Float32Array, returns: Float32Array, oldValues: Float32Array, B: number): number[] {
+    const D = this.agent.topology.obsDim;
+    this.ensure(B, D);
+    for (let i = 0; i < B * D; i++) this.x[i] = obs[i]!;
+    transposeInto(this.x, 0, B, D, this.xT);
+    this.grad.fill(0);
+    const mu = this.forward('pi', B);
+    const val = this.forward('v', B);
+    const s = this.master[this.logStdOff]!;
+    const sigma = Math.exp(s);
+    const eps = this.cfg.clipRatio;
+    const dMu = this.deltas.pi[this.nets.pi.length - 1]!;
+    const dV = this.deltas.v[this.nets.v.length - 1]!;
+    let pg = 0;
+    let vl = 0;
+    let kl = 0;
+    let oldKl = 0;
+    let clipped = 0;
+    let dS = 0;
+    for (let r = 0; r < B; r++) {
+      const z = (actions[r]! - mu[r]!) / sigma;
+      const logp = -0.5 * z * z - s - HALF_LOG_2PI;
+      const lr = logp - oldLogp[r]!;
+      const ratio = Math.exp(lr);
+      const A = adv[r]!;
+      const un = -A * ratio;
+      const cl = -A * Math.min(Math.max(ratio, 1 - eps), 1 + eps);
+      // max(un, cl): tfjs's Maximum sends the gradient to its first argument on a tie, so do we.
+      const active = un >= cl;
+      pg += active ? un : cl;
+      const dLogp = active ? -A * ratio / B : 0;
+      dMu[r] = dLogp * (z / sigma);
+      dS += dLogp * (z * z - 1);
+      kl += ratio - 1 - lr;
+      oldKl += -lr;
+      if (Math.abs(ratio - 1) > eps) clipped++;
+      const R = returns[r]!;
+      const vo = oldValues[r]!;
+      const vu = (val[r]! - R) ** 2;
+      let g: number;
+      if (this.cfg.clipVloss) {
+        const diff = val[r]! - vo;
+        const inBand = diff >= -eps && diff <= eps;
+        const vc = vo + Math.min(Math.max(diff, -eps), eps);
+        const vcl = (vc - R) ** 2;
+        if (vu >= vcl) {
+          vl += vu;
+          g = 2 * (val[r]! - R);
+        } else {
+          vl += vcl;
+          g = inBand ? 2 * (vc - R) : 0;
+        }
+      } else {
+        vl += vu;
+        g = 2 * (val[r]! - R);
+      }
+      dV[r] = (this.cfg.vfCoef * 0.5 * g) / B;
+    }
+    this.backward('pi', B);
+    this.backward('v', B);
+    this.grad[this.logStdOff]! += dS - this.cfg.entCoef;
+    const entropy = s + 0.5 + HALF_LOG_2PI;
+    return [pg / B, (0.5 * vl) / B, entropy, kl / B, oldKl / B, clipped / B];
+  }
+
+  /** Global-norm clip then Adam (PyTorch's formulas); returns the norm before clipping. */
+  apply(lr: number): number {
+    this.step++;
+    const g = this.grad;
+    let sq = 0;
+    for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+    const norm = Math.sqrt(sq);
+    const coef = this.cfg.maxGradNorm > 0 ? Math.min(1, this.cfg.maxGradNorm / (norm + 1e-6)) : 1;
+    const b1 = 0.9;
+    const b2 = 0.999;
+    const bc1 = 1 - b1 ** this.step;
+    const sbc2 = Math.sqrt(1 - b2 ** this.step);
+    const stepSize = lr / bc1;
+    const eps = this.cfg.adamEps;
+    for (let i = 0; i < g.length; i++) {
+      const gi = g[i]! * coef;
+      const mi = b1 * this.m[i]! + (1 - b1) * gi;
+      const vi = b2 * this.v[i]! + (1 - b2) * gi * gi;
+      this.m[i] = mi;
+      this.v[i] = vi;
+      this.master[i]! -= (stepSize * mi) / (Math.sqrt(vi) / sbc2 + eps);
+    }
+    this.refreshTransposes();
+    return norm;
+  }
+
+  /** The gradient of the last lossAndGrad, by parameter name (float64; for tests). */
+  gradients(): Map<string, Float64Array> {
+    return new Map(this.names.map((e) => [e.name, this.grad.slice(e.offset, e.offset + e.size)]));
+  }
+
+  /** Float32 parameters by name (what the agent and the checkpoint hold). */
+  params(): Map<string, Float32Array> {
+    return new Map(this.names.map((e) => [e.name, Float32Array.from(this.master.subarray(e.offset, e.offset + e.size))]));
+  }
+
+  getState(): AdamState {
+    return { step: this.step, m: this.m.slice(), v: this.v.slice() };
+  }
+
+  setState(s: AdamState): void {
+    if (s.m.length !== this.m.length) throw new Error(`CpuPpoUpdater.setState: moments of size ${s.m.length}, expected ${this.m.length}`);
+    this.step = s.step;
+    this.m.set(s.m);
+    this.v.set(s.v);
   }
 }
 
@@ -320,7 +621,9 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
   const iterations = Math.max(1, Math.floor(cfg.totalSteps / batch));
   const agent = PPOAgent.create({ obsDim: D, actDim: 1, hiddenSizes: cfg.hiddenSizes, activation: cfg.activation }, { init: cfg.init, seed: cfg.seed, logStdInit: cfg.logStdInit });
   const varList = [...agent.vars.values()];
-  const adam = new ClippedAdam(varList, { eps: cfg.adamEps, maxGradNorm: cfg.maxGradNorm });
+  const onCpu = cfg.updateOn === 'cpu';
+  const adam = onCpu ? undefined : new ClippedAdam(varList, { eps: cfg.adamEps, maxGradNorm: cfg.maxGradNorm });
+  let cpu: CpuPpoUpdater | undefined;
   const history: IterationDiagnostics[] = [];
   let startIteration = 0;
   let globalStep = 0;
@@ -329,7 +632,10 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
     const r = opts.resume;
     if (r.obsDim !== D) throw new Error(`trainPpo: resume state has observations of ${r.obsDim} values, the env gives ${D}`);
     agent.setParameters(new Map(Object.entries(r.params)));
-    adam.setState(r.adam);
+    if (onCpu) {
+      cpu = new CpuPpoUpdater(agent, cfg, r.master);
+      cpu.setState(r.adam);
+    } else adam!.setState(r.adam);
     startIteration = r.iteration;
     globalStep = r.globalStep;
     history.push(...r.history);
@@ -338,6 +644,7 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
   } else {
     obs = env.reset();
   }
+  if (onCpu) cpu ??= new CpuPpoUpdater(agent, cfg);
 
   const stateKey = opts.stateKey ?? 'rl/run/latest';
   const checkpointEvery = opts.checkpointEvery ?? 10;
@@ -434,6 +741,7 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
       for (let epoch = 0; epoch < cfg.epochs; epoch++) {
         shuffle.shuffle(order);
         metricTensors = [];
+        const cpuMetrics: number[] = [];
         for (let mb = 0; mb < nMinibatches; mb++) {
           // Gather on the CPU; normalise the minibatch's advantages here (64 numbers, no kernels).
           let am = 0;
@@ -454,6 +762,13 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
             const a = advantages[order[mb * B + k]!]!;
             mbAdv[k] = cfg.normAdv ? (a - am) / (as + 1e-8) : a;
           }
+          if (cpu) {
+            const terms = cpu.lossAndGrad(mbObs, mbAct, mbLogp, mbAdv, mbRet, mbVal, B);
+            const norm = cpu.apply(lr);
+            cpuMetrics.push(...terms, norm);
+            await maybeYield();
+            continue;
+          }
           const metrics = tf.tidy(() => {
             const xObs = tf.tensor2d(mbObs, [B, D]);
             const xAct = tf.tensor2d(mbAct, [B, 1]);
@@ -473,7 +788,7 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
               diag = tf.keep(tf.stack([t.policyLoss, t.valueLoss, t.entropy, t.approxKl, t.oldApproxKl, t.clipFrac]));
               return t.loss;
             }, varList);
-            const norm = adam.apply(grads, lr);
+            const norm = adam!.apply(grads, lr);
             const out = tf.concat([diag!, norm.reshape([1])]);
             tf.dispose([diag!, norm]);
             return out;
@@ -482,18 +797,24 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
           await maybeYield();
         }
         // One readback per epoch: the clip fractions of every minibatch and the last one's losses.
-        const all = tf.concat(metricTensors);
-        const vals = (await all.data()) as Float32Array;
-        tf.dispose([all, ...metricTensors]);
-        for (let mb = 0; mb < metricTensors.length; mb++) {
+        let vals: Float32Array | Float64Array;
+        if (cpu) vals = Float64Array.from(cpuMetrics);
+        else {
+          const all = tf.concat(metricTensors);
+          vals = (await all.data()) as Float32Array;
+          tf.dispose([all, ...metricTensors]);
+        }
+        const count = vals.length / 7;
+        for (let mb = 0; mb < count; mb++) {
           clipSum += vals[mb * 7 + 5]!;
           clipCount++;
         }
-        last = Array.from(vals.subarray((metricTensors.length - 1) * 7, metricTensors.length * 7));
+        last = Array.from(vals.subarray((count - 1) * 7, count * 7));
         epochsRun++;
         if (cfg.targetKl !== null && last[3]! > cfg.targetKl) break;
       }
-      await agent.syncFromVariables();
+      if (cpu) agent.setParameters(cpu.params());
+      else await agent.syncFromVariables();
 
       // 5. Diagnostics.
       const seconds = (performance.now() - itStart) / 1000;
@@ -539,7 +860,8 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
           iteration: iteration + 1,
           globalStep,
           params: Object.fromEntries(agent.parameters()),
-          adam: await adam.getState(),
+          ...(cpu ? { master: cpu.master.slice() } : {}),
+          adam: cpu ? cpu.getState() : await adam!.getState(),
           history: history.map((h) => ({ ...h })),
           envState: env.getState?.(),
           savedAt: new Date().toISOString(),
@@ -550,11 +872,11 @@ export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opt
     }
   } catch (e) {
     tf.dispose(metricTensors);
-    adam.dispose();
+    adam?.dispose();
     agent.dispose();
     throw e;
   }
-  adam.dispose();
+  adam?.dispose();
   if (!state) {
     // A resume of an already finished run: nothing left to do, hand the state back.
     state = { ...opts.resume!, savedAt: new Date().toISOString() };

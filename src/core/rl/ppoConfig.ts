@@ -15,6 +15,7 @@ import { InputError } from '../errors.ts';
 
 export type PpoInit = 'torch' | 'orthogonal';
 export type PpoActivation = 'tanh' | 'relu';
+export type PpoUpdateOn = 'cpu' | 'tfjs';
 
 export interface PPOConfig {
   totalSteps: number;
@@ -39,6 +40,7 @@ export interface PPOConfig {
   targetKl: number | null;
   rewardScale: number;
   init: PpoInit;
+  updateOn: PpoUpdateOn;
   seed: number;
 }
 
@@ -65,6 +67,7 @@ export const PPO_CONFIG_SPEC: ConfigSpec<PPOConfig> = {
   targetKl: { default: null, doc: 'stop the epochs of an update once approx KL exceeds this (CleanRL target_kl; none = never)', nullable: true, min: 0 },
   rewardScale: { default: 1, doc: 'rewards are multiplied by this before GAE (keeps value targets O(1) for tiny per-bar PnL)', min: 0 },
   init: { default: 'torch', doc: "weight init: 'torch' = nn.Linear default U(±1/√fan_in) as the seed; 'orthogonal' = CleanRL (√2, policy head 0.01, value head 1)", choices: ['torch', 'orthogonal'] },
+  updateOn: { default: 'cpu', doc: "where the update runs: 'cpu' = hand-written float64 backprop (no kernel dispatch; fastest at 2 × 64 in Node and on wasm), 'tfjs' = the active tfjs backend (webgpu / webgl)", choices: ['cpu', 'tfjs'] },
   seed: { default: 1, doc: 'seeds the weights, the exploration noise, the minibatch order and the environments', min: 0, integer: true },
 };
 

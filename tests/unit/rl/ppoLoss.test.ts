@@ -79,3 +79,51 @@ describe('ClippedAdam', () => {
     opt2.dispose();
   });
 });
+
+describe('CpuPpoUpdater', () => {
+  it('loss terms and gradients equal the tfjs path (tanh and relu, value clipping on and off)', async () => {
+    const { CpuPpoUpdater } = await import('../../../src/core/rl/ppo.ts');
+    const { PPOAgent } = await import('../../../src/core/rl/ppoAgent.ts');
+    const { Rng } = await import('../../../src/core/math/rng.ts');
+    const D = 21;
+    const B = 37; // not a multiple of 4: the blocked kernel's remainder rows are exercised
+    const rng = new Rng(11);
+    const f32 = (n: number, s = 1) => Float32Array.from({ length: n }, () => s * rng.normal());
+    for (const [activation, clipVloss] of [['tanh', true], ['relu', false], ['tanh', false]] as const) {
+      const agent = PPOAgent.create({ obsDim: D, actDim: 1, hiddenSizes: [16, 8], activation }, { init: 'torch', seed: 3, logStdInit: -0.3 });
+      const obs = f32(B * D);
+      const act = f32(B, 0.8);
+      // Old log-probs near the current ones so that some ratios fall inside the band and some outside.
+      const mean = agent.act(obs, B, { deterministic: true }).means;
+      const logStd = -0.3;
+      const oldLogp = Float32Array.from(act, (a, i) => -0.5 * ((a - mean[i]!) / Math.exp(logStd)) ** 2 - logStd - 0.5 * Math.log(2 * Math.PI) + 0.3 * rng.normal());
+      const adv = f32(B);
+      const ret = f32(B, 0.5);
+      const oldV = Float32Array.from(agent.value(obs, B), (v) => v + 0.3 * rng.normal());
+      const cfg = { clipRatio: 0.2, clipVloss, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, adamEps: 1e-5 };
+      const cpu = new CpuPpoUpdater(agent, cfg);
+      const terms = cpu.lossAndGrad(obs, act, oldLogp, adv, ret, oldV, B);
+      const g = cpu.gradients();
+      const vars = [...agent.vars.values()];
+      const names = [...agent.vars.keys()];
+      let tfTerms: number[] = [];
+      const { grads } = tf.variableGrads(() => {
+        const { mean: m, value } = agent.forward(tf.tensor2d(obs, [B, D]));
+        const t = ppoLossTerms({ newLogProb: agent.logProb(m, tf.tensor2d(act, [B, 1])), oldLogProb: tf.tensor1d(oldLogp), advantages: tf.tensor1d(adv), newValue: value, oldValue: tf.tensor1d(oldV), returns: tf.tensor1d(ret), entropy: agent.entropy() }, cfg);
+        tfTerms = [t.policyLoss, t.valueLoss, t.entropy, t.approxKl, t.oldApproxKl, t.clipFrac].map((x) => x.dataSync()[0]!);
+        return t.loss;
+      }, vars);
+      // float32 (tfjs) against float64 (CPU): agreement to ~1e-6 relative on these O(1) sums.
+      terms.forEach((x, i) => expect(x).toBeCloseTo(tfTerms[i]!, 5));
+      expect(tfTerms[5]).toBeGreaterThan(0); // some ratios were clipped
+      for (let k = 0; k < names.length; k++) {
+        const want = await grads[vars[k]!.name]!.data();
+        const got = g.get(names[k]!)!;
+        const scale = Math.max(1e-3, ...Array.from(want, Math.abs));
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!) / scale).toBeLessThan(2e-5);
+      }
+      tf.dispose(Object.values(grads));
+      agent.dispose();
+    }
+  });
+});
