@@ -95,7 +95,7 @@ describe('checkpoint bundle', () => {
     const ds = toySurfaces(1, 3);
     const mk = (iv: Float64Array): Surface => ({ kGrid: K_GRID, tGrid: T_GRID, iv, spot: 1, timestamp: 0, source: 't' });
     // The inside surface keeps its mask: its wing cells were never quoted in training (H-num: schema 2 flags a quote there).
-    const [inside, outside] = await predictSurfaces(ck, [{ ...mk(Float64Array.from((ds.iv as Float64Array).subarray(0, 30))), mask: Uint8Array.from(ds.mask.subarray(0, 30)) }, mk(new Float64Array(30).fill(0.9))]);
+    const [inside, outside] = await predictSurfaces(ck, [{ ...mk(Float64Array.from((ds.iv as Float64Array).subarray(0, 30))), mask: Uint8Array.from({ length: 30 }, (_, c) => ds.mask[c]!) }, mk(new Float64Array(30).fill(0.9))]);
     expect(inside!.warning).toBeUndefined();
     expect(outside!.warning).toMatch(/outside the network's training data \(\d+\.\d standard deviations/);
   });
