@@ -72,6 +72,16 @@ export interface DataDeskOptions {
 /** Source name of a currency's Deribit snapshots (also the schedule's and the dedup key's). */
 export const deribitSource = (currency: string) => `deribit:${currency}`;
 
+/**
+ * Whether a library entry is an exchange snapshot of `currency`: taken from Deribit (by the
+ * Snapshot button, the schedule, or `heston-lab deribit snapshot` and imported), never a generated
+ * surface. The bundled samples and synthetic imports stay in the library but are not snapshots:
+ * counting them would tell a new user they hold market data they do not.
+ */
+export function isExchangeSnapshot(e: Pick<LibraryEntry, 'source' | 'synthetic'>, currency: string): boolean {
+  return e.source === deribitSource(currency) && !e.synthetic;
+}
+
 const seriesKey = (name: string) => `series/${name}`;
 const configKey = (source: string) => `snapshotConfig/${source}`;
 
@@ -123,10 +133,13 @@ export class DataDesk {
     return { name: await this.saveSeries(table, table.symbol ? undefined : fileName.replace(/\.csv$/i, '')), table };
   }
 
-  async importSurfaceNpz(bytes: Uint8Array, fileName: string): Promise<{ id: string; duplicate: boolean; surface: Surface }> {
+  /** A surface .npz into the library; `snapshotOf` names the currency when it is an exchange snapshot (see isExchangeSnapshot). */
+  async importSurfaceNpz(bytes: Uint8Array, fileName: string): Promise<{ id: string; duplicate: boolean; surface: Surface; snapshotOf: string | undefined }> {
     const surface = surfaceFromNpz(bytes, fileName);
     const r = await this.library.addEntry(surface, { name: surface.name ?? fileName, tags: ['imported', ...(surface.source.startsWith('deribit') ? ['deribit'] : [])] });
-    return { ...r, surface };
+    const entry = await this.library.entry(r.id);
+    const currency = /^deribit:([A-Z0-9]+)$/.exec(surface.source)?.[1];
+    return { ...r, surface, snapshotOf: entry && currency && isExchangeSnapshot(entry, currency) ? currency : undefined };
   }
 
   async saveSeries(t: SeriesTable, name = `${t.symbol || 'series'}-${t.interval || 'x'}`): Promise<string> {
@@ -143,12 +156,12 @@ export class DataDesk {
   }
 
   private async snapshotEntries(currency: string): Promise<LibraryEntry[]> {
-    return (await this.library.list()).filter((e) => e.source === deribitSource(currency));
+    return (await this.library.list()).filter((e) => isExchangeSnapshot(e, currency));
   }
 
-  /** The newest Deribit snapshot of a currency in the library, with how many there are. */
+  /** The newest exchange snapshot of a currency in the library, with how many there are (synthetic surfaces never count). */
   async latestSnapshot(currency: string): Promise<{ id: string; surface: Surface; count: number } | null> {
-    const entries = (await this.snapshotEntries(currency)).filter((e) => e.tags.includes('deribit'));
+    const entries = await this.snapshotEntries(currency);
     const e = newest(entries);
     const surface = e && (await this.library.get(e.id));
     return e && surface ? { id: e.id, surface, count: entries.length } : null;

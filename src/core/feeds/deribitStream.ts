@@ -17,6 +17,7 @@ import { systemClock } from './http.ts';
 import { backoffDelay, type BackoffConfig } from './rateLimit.ts';
 import type { Timers } from './scheduler.ts';
 import { systemTimers } from './scheduler.ts';
+import { describeClose, describeHandshakeTimeout, describeOpenFailure, describeSilence } from './streamErrors.ts';
 
 /** The part of the WebSocket API used here (browser WebSocket and `ws` both have it). */
 export interface WebSocketLike {
@@ -39,9 +40,13 @@ export interface StreamState {
   attempt: number;
   connects: number;
   lastMessageAt: number | undefined;
+  /** What went wrong last, as a sentence saying what to do (see streamErrors.ts); cleared by a confirmed subscription. */
   lastError: string | undefined;
   subscribed: string[];
 }
+
+/** Builds the error sentence once the wait before the next attempt is known. */
+type ReconnectReason = (next: { retryInMs: number; attempt: number }) => string;
 
 export interface MarkPriceRow {
   instrumentName: string;
@@ -165,8 +170,7 @@ export class DeribitStream {
     try {
       ws = new this.cfg.WebSocket(this.cfg.url);
     } catch (e) {
-      this.update({ lastError: `cannot open ${this.cfg.url}: ${(e as Error).message}` });
-      this.scheduleReconnect();
+      this.scheduleReconnect((n) => describeOpenFailure(this.cfg.url, (e as Error).message, n));
       return;
     }
     this.ws = ws;
@@ -174,11 +178,12 @@ export class DeribitStream {
     this.watchdog = this.cfg.timers.setTimeout(() => {
       this.watchdog = undefined;
       if (this.ws !== ws || this.st.status === 'open') return;
-      this.update({ lastError: `no WebSocket handshake from ${this.cfg.url} within ${Math.round(this.deadMs / 1000)} s` });
       this.detachAndClose();
-      this.scheduleReconnect();
+      this.scheduleReconnect((n) => describeHandshakeTimeout(this.cfg.url, this.deadMs, n));
     }, this.deadMs);
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.update({ status: 'open', connects: this.st.connects + 1, lastMessageAt: this.cfg.clock.now() });
       this.send({ id: HEARTBEAT_ID, method: 'public/set_heartbeat', params: { interval: this.cfg.heartbeatSec } });
       this.send({ id: SUBSCRIBE_ID, method: 'public/subscribe', params: { channels: this.cfg.channels } });
@@ -191,18 +196,18 @@ export class DeribitStream {
       this.update({ lastError: `WebSocket error on ${this.cfg.url}` });
     };
     ws.onclose = (ev) => {
-      const code = (ev as { code?: number })?.code;
+      const { code, reason } = (ev ?? {}) as { code?: number; reason?: string };
       this.ws = undefined;
-      this.update({ lastError: `socket closed${code ? ` (code ${code})` : ''}` });
-      this.scheduleReconnect();
+      this.scheduleReconnect((n) => describeClose(code || undefined, reason, { url: this.cfg.url, opened, ...n }));
     };
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(why?: ReconnectReason): void {
     if (this.stopped) return;
     this.clearTimers();
     const wait = backoffDelay(this.st.attempt, this.cfg.backoff, this.rng);
-    this.update({ status: 'reconnecting', attempt: this.st.attempt + 1, subscribed: [] });
+    const attempt = this.st.attempt + 1;
+    this.update({ status: 'reconnecting', attempt, subscribed: [], ...(why ? { lastError: why({ retryInMs: wait, attempt }) } : {}) });
     this.reconnectTimer = this.cfg.timers.setTimeout(() => {
       this.reconnectTimer = undefined;
       if (!this.stopped) this.connect();
@@ -217,9 +222,8 @@ export class DeribitStream {
       if (this.stopped || !this.ws) return;
       const silent = this.cfg.clock.now() - (this.st.lastMessageAt ?? 0);
       if (silent > this.deadMs) {
-        this.update({ lastError: `no message for ${Math.round(silent / 1000)} s (heartbeat missed); reconnecting` });
         this.detachAndClose();
-        this.scheduleReconnect();
+        this.scheduleReconnect((n) => describeSilence(silent, n));
         return;
       }
       if (silent > this.cfg.staleMs && !this.st.stale) this.update({ stale: true });

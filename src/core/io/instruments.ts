@@ -35,6 +35,16 @@ export function parseExpiryCode(code: string, where = code): number {
   return t;
 }
 
+/**
+ * ms UTC → Deribit's expiry code, the inverse of parseExpiryCode: 2025-01-03 → "3JAN25" (Deribit
+ * writes the day without a leading zero).
+ */
+export function formatExpiryCode(ms: number): string {
+  const d = new Date(ms);
+  const month = Object.keys(MONTHS)[d.getUTCMonth()]!;
+  return `${d.getUTCDate()}${month}${String(d.getUTCFullYear() % 100).padStart(2, '0')}`;
+}
+
 function parseStrike(s: string, where: string): number {
   // "d" (or "D" once a spreadsheet upper-cased the name) is the decimal point.
   if (!/^\d+([dD]\d+)?$/.test(s)) throw new InputError(`strike "${s}" is not a number (decimals are written with "d", as 0d625)`, where);
