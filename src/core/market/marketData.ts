@@ -29,7 +29,7 @@ import { InputError } from '../errors.ts';
 import { readNpz, writeNpz } from '../io/npz.ts';
 import { f64, scalarF64, scalarString, toNumbers, toStrings, type NdArray } from '../io/npy.ts';
 import { YEAR_MS } from '../surface/types.ts';
-import { gridProblems, MAX_IV } from '../surface/validate.ts';
+import { checkMaskedVols, gridProblems, MAX_IV } from '../surface/validate.ts';
 
 export interface MarketTruth {
   /** [n] the variance v_t each row's surface is priced at. */
@@ -143,6 +143,9 @@ export function checkMarketData(m: MarketData, file: string): void {
   len('has_surface', m.hasSurface, n);
   len('btc_iv_surface', m.btcIvSurface, n * cells);
   len('btc_iv_mask', m.btcIvMask, n * cells);
+  // The shared reader check first: it states numpy.ma's convention (1 = masked) and says when the
+  // whole mask looks inverted (1 = valid), which one bad cell's message cannot.
+  checkMaskedVols({ iv: m.btcIvSurface, mask: m.btcIvMask, kGrid: Array.from(m.kGrid), tGrid: Array.from(m.tGrid), ivName: 'btc_iv_surface', maskName: 'btc_iv_mask', itemName: 'step' }, file);
   for (let s = 0; s < n; s++) {
     const has = m.hasSurface[s]!;
     if (has !== 0 && has !== 1) throw new InputError(`row ${s}: must be 0 or 1, got ${has}`, at('has_surface'));

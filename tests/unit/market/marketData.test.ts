@@ -99,7 +99,10 @@ print(z['btc_iv_surface'].shape, z['btc_iv_mask'].dtype, float(z['dt_years']), z
     const mask = readNpz(writeMarketNpz(small())).btc_iv_mask!;
     const bad = Uint8Array.from(mask.data as Uint8Array);
     bad[5] = 0; // step 0, k=0.2, T=1 is NaN
-    expect(() => readMarketNpz(withKey('btc_iv_mask', { ...mask, data: bad }), 'm.npz')).toThrow(/m\.npz: btc_iv_mask: row 0, k=0\.2, T=1: vol is NaN but the mask calls it valid/);
+    expect(() => readMarketNpz(withKey('btc_iv_mask', { ...mask, data: bad }), 'm.npz')).toThrow(/m\.npz: btc_iv_surface\[0, 1, 2\] \(step 0, k=0\.2, T=1\) is NaN but btc_iv_mask\[0, 1, 2\] = 0 calls it valid.*1 \(True\) = masked/);
+    // A mask written the other way round (1 = valid, as some pipelines do) is named as inverted.
+    const inverted = Uint8Array.from(mask.data as Uint8Array, (x) => 1 - x);
+    expect(() => readMarketNpz(withKey('btc_iv_mask', { ...mask, data: inverted }), 'm.npz')).toThrow(/btc_iv_mask looks inverted/);
     expect(() => readMarketNpz(withKey('heston_params', { dtype: 'float64', shape: [4], data: new Float64Array(4) }), 'm.npz')).toThrow(/m\.npz: heston_params: shape \(4,\), expected \(5,\) or \(4, 5\)/);
     expect(() => readMarketNpz(withKey('btc_iv_surface', { dtype: 'float64', shape: [4, 2, 3], data: new Float64Array(24).fill(55) }), 'm.npz')).toThrow(/btc_iv_surface: row 0, k=-0\.2, T=0\.1: vol 55 is outside/);
   });
