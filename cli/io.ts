@@ -18,6 +18,12 @@ export interface CommandDef {
    * nothing). Progress goes to stderr through ctx.onProgress when --progress is given.
    */
   run(argv: string[], ctx: JobContext): Promise<unknown>;
+  /**
+   * NaN in this command's result means "no value" by design and prints as null (e.g. `iv` where a
+   * price has no implied vol, with the reason beside it). Without it, any non-finite number in a
+   * result is an error (exit 1): no command prints a NaN metric with exit 0.
+   */
+  nonFiniteAsNull?: boolean;
 }
 
 /**

@@ -18,6 +18,30 @@ function help(): string {
   return lines.join('\n');
 }
 
+/** The path of the first NaN / ±Infinity in a JSON-bound value (`rmse_vol`, `r2.kappa`, `steps[3].reward`). */
+export function firstNonFinite(v: unknown, path = '$'): { path: string; value: number } | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? undefined : { path, value: v };
+  if (v === null || typeof v !== 'object') return undefined;
+  if (ArrayBuffer.isView(v)) {
+    const a = v as unknown as ArrayLike<number>;
+    for (let i = 0; i < a.length; i++) if (typeof a[i] === 'number' && !Number.isFinite(a[i]!)) return { path: `${path}[${i}]`, value: a[i]! };
+    return undefined;
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const r = firstNonFinite(v[i], `${path}[${i}]`);
+      if (r) return r;
+    }
+    return undefined;
+  }
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const r = firstNonFinite(x, path === '$' ? k : `${path}.${k}`);
+    if (r) return r;
+  }
+  return undefined;
+}
+
 /** Longest command name that prefixes argv ("surface inspect" before "surface"). */
 function findCommand(argv: string[]) {
   let best: { cmd: (typeof COMMANDS)[number]; used: number } | undefined;
@@ -57,7 +81,17 @@ export async function main(argv: string[]): Promise<number> {
   };
   try {
     const result = await found.cmd.run(args, ctx);
-    if (result !== undefined) process.stdout.write(JSON.stringify(result) + '\n');
+    if (result !== undefined) {
+      // JSON.stringify prints NaN and ±Infinity as null, so a metric that went NaN would pass as
+      // "no value" with exit 0. Unless a command says that null is its way of writing "no value"
+      // (iv's uninvertible prices, …), a non-finite number is a failure that names where it is.
+      const bad = found.cmd.nonFiniteAsNull ? undefined : firstNonFinite(result);
+      if (bad) {
+        process.stderr.write(`error: ${found.cmd.name} produced a non-finite number (${bad.value}) at ${bad.path}; nothing was printed\n`);
+        return 1;
+      }
+      process.stdout.write(JSON.stringify(result) + '\n');
+    }
     return 0;
   } catch (e) {
     const name = e instanceof Error ? e.name : '';
