@@ -47,10 +47,10 @@ export const FEATURE_CONFIG_SPEC: ConfigSpec<FeatureConfig> = {
   returnWindows: { default: [1, 4, 24, 168], integer: true, min: 1, doc: 'generic: log-return windows', unit: 'steps' },
   genericWindow: { default: 24, integer: true, min: 2, doc: 'generic: realised vol, range and volume z-score window', unit: 'steps' },
   momentWindows: { default: [24, 96, 336], integer: true, min: 2, doc: 'shitcoin: return-moment windows (mean, vol, skew, kurtosis)', unit: 'steps' },
-  matrixWindows: { default: [3, 10, 30, 100, 300], integer: true, min: 2, doc: 'shitcoin, variant moments: windows of the seed’s [M, 4] moments matrix (M = the network’s nk)', unit: 'steps' },
+  matrixWindows: { default: [3, 10, 30, 100, 300], integer: true, min: 2, doc: 'shitcoin, variant moments: windows of the original design’s [M, 4] moments matrix (M = the network’s nk)', unit: 'steps' },
   pseudoWindow: { default: 480, integer: true, min: 20, doc: 'shitcoin, variant pseudoSurface: returns in each horizon’s empirical distribution', unit: 'steps' },
   volumeWindow: { default: 24, integer: true, min: 2, doc: 'shitcoin: volume z-score window', unit: 'steps' },
-  shitcoinVariant: { default: 'pseudoSurface', choices: ['pseudoSurface', 'moments'], doc: 'shitcoin Heston features from priced empirical distributions (pseudoSurface) or the seed’s raw moments matrix (moments)' },
+  shitcoinVariant: { default: 'pseudoSurface', choices: ['pseudoSurface', 'moments'], doc: 'shitcoin Heston features from priced empirical distributions (pseudoSurface) or the original design’s raw moments matrix (moments)' },
 };
 
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = defaultsOf(FEATURE_CONFIG_SPEC);

@@ -16,7 +16,7 @@ export interface CalibrationSettings {
 
 export const CALIBRATION_SETTINGS_SPEC: ConfigSpec<CalibrationSettings> = {
   target: { default: 'iv', choices: ['iv', 'price'], doc: 'residuals in implied vol, or in OTM price / spot' },
-  multiStart: { default: 1, integer: true, min: 1, max: 50, doc: 'starts: the data-derived start plus draws from the seed prior' },
+  multiStart: { default: 1, integer: true, min: 1, max: 50, doc: 'starts: the data-derived start plus draws from the original design’s prior' },
   seed: { default: 1, integer: true, doc: 'seed of the multi-start draws' },
   fellerPenalty: { default: 0, min: 0, doc: 'λ of the Feller penalty residual λ·max(0, σ² − 2κθ); 0 = off' },
   maxIterations: { default: 100, integer: true, min: 1, doc: 'Levenberg–Marquardt iterations per start' },

@@ -88,19 +88,19 @@ export const MARKET_SERIES_SPEC: ConfigSpec<MarketSeriesConfig> = {
 
 export const SIM_MARKET_CONFIG_SPEC: ConfigSpec<SimMarketConfig> = {
   ...MARKET_SERIES_SPEC,
-  nSteps: { default: 10_000, integer: true, min: 2, doc: 'rows of the market (seed n_steps)', unit: 'steps' },
-  dt: { default: 1, min: 1e-12, doc: 'step length in the units μ and σ are given in (seed dt = 1: per step)' },
-  muBtc: { default: 0, doc: 'BTC drift per unit of dt (seed mu_btc)' },
-  muShit: { default: 0, doc: 'shitcoin drift per unit of dt (seed mu_shit)' },
-  volBtc: { default: 0.02, min: 0, doc: 'BTC vol per √dt (seed vol_btc: 2 % per step)' },
-  volShit: { default: 0.05, min: 0, doc: 'shitcoin vol per √dt (seed vol_shit)' },
-  seed: { default: 123, integer: true, doc: 'seed of every stream (seed default 123)' },
+  nSteps: { default: 10_000, integer: true, min: 2, doc: 'rows of the market (original design’s n_steps)', unit: 'steps' },
+  dt: { default: 1, min: 1e-12, doc: 'step length in the units μ and σ are given in (original design’s dt = 1: per step)' },
+  muBtc: { default: 0, doc: 'BTC drift per unit of dt (original design’s mu_btc)' },
+  muShit: { default: 0, doc: 'shitcoin drift per unit of dt (original design’s mu_shit)' },
+  volBtc: { default: 0.02, min: 0, doc: 'BTC vol per √dt (original design’s vol_btc: 2 % per step)' },
+  volShit: { default: 0.05, min: 0, doc: 'shitcoin vol per √dt (original design’s vol_shit)' },
+  seed: { default: 123, integer: true, doc: 'seed of every stream (original design’s default 123)' },
   dtYears: { default: 1 / 8760, min: 1e-9, doc: 'bar interval for timestamps and dtYears (hourly)', unit: 'years' },
   startMs: { default: Date.UTC(2024, 0, 1, 1), doc: 'close time of row 0 (2024-01-01T01:00Z)', unit: 'ms UTC' },
   btcS0: { default: 40_000, min: 1e-12, doc: 'initial BTC spot' },
   shitS0: { default: 0.1, min: 1e-12, doc: 'initial shitcoin price' },
-  futNoise: { default: 0.001, min: 0, doc: 'futures noise: F = S·(1 + futNoise·Z) (seed 0.001)' },
-  baseIv: { default: null, nullable: true, min: 0, doc: 'level of the décor surface (none: volBtc, as the seed’s base_iv = vol_btc)' },
+  futNoise: { default: 0.001, min: 0, doc: 'futures noise: F = S·(1 + futNoise·Z) (original design’s 0.001)' },
+  baseIv: { default: null, nullable: true, min: 0, doc: 'level of the décor surface (none: volBtc, as the original design’s base_iv = vol_btc)' },
 };
 
 export const DEFAULT_SIM_MARKET_CONFIG: SimMarketConfig = defaultsOf(SIM_MARKET_CONFIG_SPEC);

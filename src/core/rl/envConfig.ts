@@ -38,14 +38,14 @@ export type EnvConfigInput = Partial<Omit<EnvConfig, 'rewardConfig'>> & { reward
 
 export const ENV_CONFIG_SPEC: ConfigSpec<EnvConfig> = {
   initialCapital: { default: 10_000, doc: 'cash at reset', min: Number.MIN_VALUE, unit: 'USD' },
-  transactionCost: { default: 0.0005, doc: 'fee per unit of traded notional (seed: 0.0005 = 5 bps)', min: 0, max: 0.5 },
+  transactionCost: { default: 0.0005, doc: 'fee per unit of traded notional (original design: 0.0005 = 5 bps)', min: 0, max: 0.5 },
   slippageBps: { default: 0, doc: 'extra cost per unit of traded notional', min: 0, max: 5000, unit: 'bps' },
   maxLeverage: { default: 1, doc: 'action ±1 targets ±maxLeverage × equity of exposure', min: Number.MIN_VALUE, max: 100 },
   ruinFraction: { default: 0.1, doc: 'terminate when equity ≤ ruinFraction × initialCapital', min: 0, max: 1 },
   maxEpisodeSteps: { default: null, doc: 'truncate an episode after this many steps (none: at the span end)', nullable: true, min: 1, integer: true },
   funding: { default: false, doc: 'charge perpetual funding units·p·funding at funding steps' },
-  reward: { default: 'simple', doc: 'simple: Δequity/initialCapital (seed); risk: the RewardEngine', choices: ['simple', 'risk'] },
-  rewardPreset: { default: 'seed', doc: 'risk reward numbers: seed (raw per step, rewardConfig) or perYear (rates scaled to the bar)', choices: ['seed', 'perYear'] },
+  reward: { default: 'simple', doc: 'simple: Δequity/initialCapital (original design); risk: the RewardEngine', choices: ['simple', 'risk'] },
+  rewardPreset: { default: 'seed', doc: 'risk reward numbers: seed (the original design’s raw per-step numbers, rewardConfig) or perYear (rates scaled to the bar)', choices: ['seed', 'perYear'] },
   rewardConfig: { default: defaultsOf(REWARD_CONFIG_SPEC), doc: 'RewardEngine terms (per step)', fields: REWARD_CONFIG_SPEC },
   window: { default: DEFAULT_WINDOW, doc: 'feature rows stacked in an observation', min: 1, max: 4096, integer: true },
   clipValue: { default: DEFAULT_CLIP_VALUE, doc: 'normalised features are clipped to ±clipValue', min: Number.MIN_VALUE },
