@@ -23,3 +23,13 @@ export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/**
+ * An error's message for a line that already names `subject` (a file): "a.csv: ✗ a.csv: row 3 …"
+ * read twice, so a leading "subject: " (what InputError(msg, file) puts there) is dropped. The
+ * line is then built once, as `${subject}: ${errorMessageAbout(e, subject)}`.
+ */
+export function errorMessageAbout(e: unknown, subject: string): string {
+  const m = errorMessage(e);
+  return subject && m.startsWith(`${subject}: `) ? m.slice(subject.length + 2) : m;
+}

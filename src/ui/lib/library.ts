@@ -9,7 +9,7 @@ import { IdbStore } from '../../core/store/idb.ts';
 import { namespaced } from '../../core/store/store.ts';
 import { SurfaceLibrary, importedSurfaceName, surfaceFileStem, type LibraryEntry } from '../../core/surface/library.ts';
 import type { Surface } from '../../core/surface/types.ts';
-import { errorMessage } from '../../core/errors.ts';
+import { errorMessage, errorMessageAbout } from '../../core/errors.ts';
 import type { SurfaceJobs } from '../../../workers/surface.worker.ts';
 import { jobClient, type JobClient } from './jobClient.ts';
 
@@ -91,7 +91,8 @@ export async function importFiles(files: File[]): Promise<ImportResult[]> {
       const r = await l.addEntry(parsed.surface, { name: importedSurfaceName(parsed.surface, f.name) });
       results.push({ file: f.name, ok: true, id: r.id, duplicate: r.duplicate, layout: parsed.layout, warnings: parsed.warnings });
     } catch (e) {
-      results.push({ file: f.name, ok: false, warnings: [], error: errorMessage(e) });
+      // The list line names the file; the reader's message often starts with it too (say it once).
+      results.push({ file: f.name, ok: false, warnings: [], error: errorMessageAbout(e, f.name) });
     }
   }
   if (results.some((r) => r.ok && !r.duplicate)) touchLibrary();
