@@ -12,7 +12,7 @@
  * Every figure is per wall-clock second and per CPU-second of this process (the machine is shared:
  * the CPU-second figure is the honest per-core speed); ratios use the seed's upper figures (7.5k,
  * 2.8k) and the CPU-second rates.
- * Run: npx tsx bench/rl-ppo.bench.ts — prints one JSON object.
+ * Run: npx tsx bench/rl-ppo.bench.ts — prints one JSON object (RL_PPO_D=8: that D only).
  */
 import { initBackend } from '../src/core/backend/backends.ts';
 import { Rng } from '../src/core/math/rng.ts';
@@ -117,7 +117,9 @@ async function main(): Promise<void> {
   if (!a.ok) throw new Error(`wasm backend: ${a.error}`);
   const out: Record<string, unknown> = { benchmark: 'rl-ppo', window: WINDOW, numEnvs: NUM_ENVS, rolloutLen: 2048, epochs: 10, minibatch: 64, hidden: [64, 64], units: 'env-steps per second: wall / per CPU-second' };
   let ok = true;
-  for (const d of [8, 57]) {
+  // RL_PPO_D=8 measures one D only (a quick check).
+  const ds = process.env.RL_PPO_D ? [Number(process.env.RL_PPO_D)] : [8, 57];
+  for (const d of ds) {
     process.stderr.write(`D = ${d}: rollout…\n`);
     const roll = await rolloutRate(d);
     process.stderr.write(`D = ${d}: training (cpu update)…\n`);

@@ -34,7 +34,7 @@ import { Rng } from '../math/rng.ts';
 import type { PauseGate } from '../inverse/pauseGate.ts';
 import type { Store } from '../store/store.ts';
 import { computeGae } from './gae.ts';
-import { AGENT_STREAM, PPOAgent, parameterShapes } from './ppoAgent.ts';
+import { AGENT_STREAM, PPOAgent, gemmABt, parameterShapes } from './ppoAgent.ts';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 import { resolvePpoConfig, type PPOConfig } from './ppoConfig.ts';
@@ -284,42 +284,6 @@ export class ClippedAdam {
 // Adam with global-norm clipping, over one flat master vector (checkpoint layout). At 2 × 64 and
 // minibatch 64 the tfjs path costs ~280 kernels per step, dispatch-bound on wasm; this path has
 // none (measured in bench/rl-ppo.bench.ts). Its gradients equal tfjs's to float32 rounding (test).
-
-/** C[m × n] = A[m × k] · B[n × k]ᵀ (+ bias[n]), row-major, four rows of A per pass (shared B loads). */
-function gemmABt(A: Float64Array, B: Float64Array, m: number, n: number, k: number, C: Float64Array, bias?: Float64Array, biasOff = 0): void {
-  let r = 0;
-  for (; r + 4 <= m; r += 4) {
-    const a0 = r * k;
-    const a1 = a0 + k;
-    const a2 = a1 + k;
-    const a3 = a2 + k;
-    for (let j = 0; j < n; j++) {
-      const b0 = j * k;
-      let s0 = bias ? bias[biasOff + j]! : 0;
-      let s1 = s0;
-      let s2 = s0;
-      let s3 = s0;
-      for (let i = 0; i < k; i++) {
-        const w = B[b0 + i]!;
-        s0 += A[a0 + i]! * w;
-        s1 += A[a1 + i]! * w;
-        s2 += A[a2 + i]! * w;
-        s3 += A[a3 + i]! * w;
-      }
-      C[r * n + j] = s0;
-      C[(r + 1) * n + j] = s1;
-      C[(r + 2) * n + j] = s2;
-      C[(r + 3) * n + j] = s3;
-    }
-  }
-  for (; r < m; r++) {
-    for (let j = 0; j < n; j++) {
-      let s0 = bias ? bias[biasOff + j]! : 0;
-      for (let i = 0; i < k; i++) s0 += A[r * k + i]! * B[j * k + i]!;
-      C[r * n + j] = s0;
-    }
-  }
-}
 
 function transposeInto(src: Float64Array, srcOff: number, rows: number, cols: number, dst: Float64Array): void {
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) dst[j * rows + i] = src[srcOff + i * cols + j]!;

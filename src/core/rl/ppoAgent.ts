@@ -20,10 +20,11 @@
  * rounding to float32).
  *
  * Two forwards. `forward` (tfjs, differentiable, on the active backend) for the update; `act` a
- * hand-written Float32 CPU forward batched over the N environments for rollouts: at batch 8 and
+ * hand-written CPU forward (float64 arithmetic on the float32 weights) batched over the N
+ * environments for rollouts: at batch 8 and
  * 2 × 64 the tfjs path is dispatch-bound (~20 kernels per call on wasm, each a few µs of overhead,
  * more than the ~30k multiply-adds themselves), and on webgpu every act would stall on a readback.
- * A parity test holds the two together (float32, ~1e-6). `syncFromVariables` refreshes the CPU
+ * A parity test holds the two together (~1e-6). `syncFromVariables` refreshes the CPU
  * copy after an update (one awaited read per variable, webgpu-safe).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -145,53 +146,56 @@ export function initialParameters(t: AgentTopology, init: PpoInit, seed: number,
 }
 
 /**
- * Float32 CPU forward of one MLP over a batch, weights TRANSPOSED [out, in] row-major so each output
- * is a contiguous dot product. Four rows at a time share every weight load (register blocking):
- * measured 1.2 GMAC/s against 0.45 for the plain axpy loop on this machine (V8 does not vectorise).
+ * C[m × n] = A[m × k] · B[n × k]ᵀ (+ bias[biasOff + j]), row-major: every output a contiguous dot
+ * product, four rows of A per pass sharing each load of B (register blocking). Measured 1.2 GMAC/s
+ * against 0.45 for the plain axpy loop on this machine (V8 does not vectorise). The rollout forward
+ * and the CPU update's forward and backward (ppo.ts) all run on it, in float64 only: once V8 has
+ * seen both Float32Array and Float64Array here the loads go polymorphic and it runs 20 % slower
+ * (1.9 → 1.5 GMAC per CPU-second, measured).
  */
-function mlpForwardCpu(x: Float32Array, n: number, wTs: Float32Array[], bs: Float32Array[], sizes: number[], tanh: boolean, scratch: Float32Array[]): Float32Array {
+export function gemmABt(A: Float64Array, B: Float64Array, m: number, n: number, k: number, C: Float64Array, bias?: Float64Array, biasOff = 0): void {
+  let r = 0;
+  for (; r + 4 <= m; r += 4) {
+    const a0 = r * k;
+    const a1 = a0 + k;
+    const a2 = a1 + k;
+    const a3 = a2 + k;
+    for (let j = 0; j < n; j++) {
+      const b0 = j * k;
+      let s0 = bias ? bias[biasOff + j]! : 0;
+      let s1 = s0;
+      let s2 = s0;
+      let s3 = s0;
+      for (let i = 0; i < k; i++) {
+        const w = B[b0 + i]!;
+        s0 += A[a0 + i]! * w;
+        s1 += A[a1 + i]! * w;
+        s2 += A[a2 + i]! * w;
+        s3 += A[a3 + i]! * w;
+      }
+      C[r * n + j] = s0;
+      C[(r + 1) * n + j] = s1;
+      C[(r + 2) * n + j] = s2;
+      C[(r + 3) * n + j] = s3;
+    }
+  }
+  for (; r < m; r++) {
+    for (let j = 0; j < n; j++) {
+      let s0 = bias ? bias[biasOff + j]! : 0;
+      for (let i = 0; i < k; i++) s0 += A[r * k + i]! * B[j * k + i]!;
+      C[r * n + j] = s0;
+    }
+  }
+}
+
+/** CPU forward of one MLP over a batch (float64; weights transposed [out, in]). */
+function mlpForwardCpu(x: Float64Array, n: number, wTs: Float64Array[], bs: Float64Array[], sizes: number[], tanh: boolean, scratch: Float64Array[]): Float64Array {
   let input = x;
   const layers = wTs.length;
   for (let l = 0; l < layers; l++) {
-    const inD = sizes[l]!;
     const outD = sizes[l + 1]!;
-    const wT = wTs[l]!;
-    const b = bs[l]!;
     const out = scratch[l]!;
-    let r = 0;
-    for (; r + 4 <= n; r += 4) {
-      const x0 = r * inD;
-      const x1 = x0 + inD;
-      const x2 = x1 + inD;
-      const x3 = x2 + inD;
-      for (let j = 0; j < outD; j++) {
-        let a0 = b[j]!;
-        let a1 = a0;
-        let a2 = a0;
-        let a3 = a0;
-        const wr = j * inD;
-        for (let i = 0; i < inD; i++) {
-          const w = wT[wr + i]!;
-          a0 += w * input[x0 + i]!;
-          a1 += w * input[x1 + i]!;
-          a2 += w * input[x2 + i]!;
-          a3 += w * input[x3 + i]!;
-        }
-        out[r * outD + j] = a0;
-        out[(r + 1) * outD + j] = a1;
-        out[(r + 2) * outD + j] = a2;
-        out[(r + 3) * outD + j] = a3;
-      }
-    }
-    for (; r < n; r++) {
-      const x0 = r * inD;
-      for (let j = 0; j < outD; j++) {
-        let a = b[j]!;
-        const wr = j * inD;
-        for (let i = 0; i < inD; i++) a += wT[wr + i]! * input[x0 + i]!;
-        out[r * outD + j] = a;
-      }
-    }
+    gemmABt(input, wTs[l]!, n, outD, sizes[l]!, out, bs[l]!);
     if (l + 1 < layers) {
       const m = n * outD;
       if (tanh) for (let k = 0; k < m; k++) out[k] = Math.tanh(out[k]!);
@@ -202,9 +206,9 @@ function mlpForwardCpu(x: Float32Array, n: number, wTs: Float32Array[], bs: Floa
   return input;
 }
 
-/** [rows, cols] → [cols, rows]. */
-function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(w.length);
+/** [rows, cols] → [cols, rows], widened to float64. */
+function transpose(w: Float32Array, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(w.length);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = w[i * cols + j]!;
   return t;
 }
@@ -217,8 +221,8 @@ export class PPOAgent {
   readonly vars: Map<string, tf.Variable>;
   private cpu: Map<string, Float32Array>;
   /** Per net: transposed weights and biases for the CPU forward (rebuilt when parameters change). */
-  private cpuNets: Record<'pi' | 'v', { wTs: Float32Array[]; bs: Float32Array[] }> | null = null;
-  private scratch = new Map<number, { pi: Float32Array[]; v: Float32Array[] }>();
+  private cpuNets: Record<'pi' | 'v', { wTs: Float64Array[]; bs: Float64Array[] }> | null = null;
+  private scratch = new Map<number, { x: Float64Array; pi: Float64Array[]; v: Float64Array[] }>();
   private readonly piSizes: number[];
   private readonly vSizes: number[];
 
@@ -274,34 +278,37 @@ export class PPOAgent {
     this.cpuNets = null;
   }
 
-  private scratchFor(n: number): { pi: Float32Array[]; v: Float32Array[] } {
+  private scratchFor(n: number): { x: Float64Array; pi: Float64Array[]; v: Float64Array[] } {
     let s = this.scratch.get(n);
     if (!s) {
       s = {
-        pi: this.piSizes.slice(1).map((d) => new Float32Array(n * d)),
-        v: this.vSizes.slice(1).map((d) => new Float32Array(n * d)),
+        x: new Float64Array(n * this.topology.obsDim),
+        pi: this.piSizes.slice(1).map((d) => new Float64Array(n * d)),
+        v: this.vSizes.slice(1).map((d) => new Float64Array(n * d)),
       };
       this.scratch.set(n, s);
     }
     return s;
   }
 
-  private netCpu(net: 'pi' | 'v', obs: Float32Array, n: number): Float32Array {
+  /** One net's outputs for a batch already widened into scratchFor(n).x. */
+  private netCpu(net: 'pi' | 'v', n: number): Float64Array {
     const sizes = net === 'pi' ? this.piSizes : this.vSizes;
     if (!this.cpuNets) {
       const build = (name: 'pi' | 'v', sz: number[]) => {
-        const wTs: Float32Array[] = [];
-        const bs: Float32Array[] = [];
+        const wTs: Float64Array[] = [];
+        const bs: Float64Array[] = [];
         for (let l = 0; l + 1 < sz.length; l++) {
           wTs.push(transpose(this.cpu.get(`${name}.w${l}`)!, sz[l]!, sz[l + 1]!));
-          bs.push(this.cpu.get(`${name}.b${l}`)!);
+          bs.push(Float64Array.from(this.cpu.get(`${name}.b${l}`)!));
         }
         return { wTs, bs };
       };
       this.cpuNets = { pi: build('pi', this.piSizes), v: build('v', this.vSizes) };
     }
     const { wTs, bs } = this.cpuNets[net];
-    return mlpForwardCpu(obs, n, wTs, bs, sizes, this.topology.activation === 'tanh', this.scratchFor(n)[net]);
+    const scratch = this.scratchFor(n);
+    return mlpForwardCpu(scratch.x, n, wTs, bs, sizes, this.topology.activation === 'tanh', scratch[net]);
   }
 
   /**
@@ -311,8 +318,9 @@ export class PPOAgent {
   act(obs: Float32Array, n: number, opts: { deterministic?: boolean; rng?: Rng } = {}): ActResult {
     const { obsDim, actDim } = this.topology;
     if (obs.length !== n * obsDim) throw new Error(`PPOAgent.act: obs has ${obs.length} values, expected ${n} × ${obsDim}`);
-    const means = Float32Array.from(this.netCpu('pi', obs, n));
-    const values = Float32Array.from(this.netCpu('v', obs, n));
+    this.scratchFor(n).x.set(obs);
+    const means = Float32Array.from(this.netCpu('pi', n));
+    const values = Float32Array.from(this.netCpu('v', n));
     const logStd = this.cpu.get('logStd')!;
     const actions = new Float32Array(n * actDim);
     const logProbs = new Float32Array(n);
@@ -338,7 +346,9 @@ export class PPOAgent {
 
   /** V(s) only (the bootstrap after a rollout, truncated episodes' final observations). */
   value(obs: Float32Array, n: number): Float32Array {
-    return Float32Array.from(this.netCpu('v', obs, n));
+    if (obs.length !== n * this.topology.obsDim) throw new Error(`PPOAgent.value: obs has ${obs.length} values, expected ${n} × ${this.topology.obsDim}`);
+    this.scratchFor(n).x.set(obs);
+    return Float32Array.from(this.netCpu('v', n));
   }
 
   private netTf(net: 'pi' | 'v', x: tf.Tensor2D): tf.Tensor2D {
