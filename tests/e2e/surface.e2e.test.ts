@@ -61,11 +61,11 @@ describe('Surfaces page', () => {
       expect(await page.locator('.drop-result[data-file="notes.txt"]').getAttribute('data-ok')).toBe('false');
       await expect.poll(() => entries.count()).toBe(samples + 2);
 
-      // View the hand-made surface: the empty cell is a masked point, struck through in the table.
+      // View the hand-made surface: the empty cell is a masked point, shown as — in the table.
       await page.locator('[data-testid=library-entry][data-name="hand"] button.pick').click();
       await expect.poll(() => page.locator('[data-testid=surface-name]').textContent()).toBe('hand');
-      await expect.poll(() => page.locator('[data-testid=surface-table] td.masked').count()).toBe(1);
-      expect(await page.locator('[data-testid=surface-table] tbody tr').nth(2).textContent()).toContain('23.50');
+      await expect.poll(() => page.locator('[data-testid=surface-table] td', { hasText: '—' }).count()).toBe(1);
+      expect(await page.locator('[data-testid=surface-table] tbody tr').nth(2).textContent()).toContain('23.5');
       await expect.poll(() => page.locator('[data-testid=surface-3d] canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0);
       await expect.poll(() => page.locator('[data-testid=smiles] canvas').count()).toBeGreaterThan(0);
 
@@ -86,23 +86,43 @@ describe('Surfaces page', () => {
       // Dropping the same file again stores no duplicate.
       await drop(lab, [{ name: 'snapshot.npz', bytes: npz, type: 'application/octet-stream' }]);
       await expect.poll(() => page.locator('.drop-result[data-file="snapshot.npz"]').textContent()).toMatch(/already in the library/);
-      // Synthetic: one true-Heston surface priced in the worker, then a proxy data set split
-      // across two Web Workers — identical to what Node generates for the same seed.
+      // The Import button has the explicit unit choice too, and every import says what the reader
+      // assumed: a CSV that does not state its unit is read as chosen; left on auto, the unit is
+      // guessed, said to be guessed, and can be flipped in one click.
+      const bare = ['k\\T,0.1,0.5', '-0.2,31,29', '0,26,25', '0.2,23,24'].join('\n');
+      await page.getByTestId('library-list').getByTestId('import-unit').selectOption('percent');
+      await page.getByTestId('import-input').setInputFiles({ name: 'bare.csv', mimeType: 'text/csv', buffer: Buffer.from(bare) });
+      const bareResult = page.locator('[data-testid=import-results] .drop-result[data-file="bare.csv"]');
+      await expect.poll(() => bareResult.getAttribute('data-ok'), { timeout: 30_000 }).toBe('true');
+      expect(await bareResult.getByTestId('import-assumptions').textContent()).toMatch(/vols in percent \(chosen at import\) · spot .* · \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+      await page.getByTestId('library-list').getByTestId('import-unit').selectOption('auto');
+      const guessed = ['k\\T,0.1,0.5', '-0.2,0.41,0.39', '0,0.36,0.35', '0.2,0.33,0.34'].join('\n');
+      await page.getByTestId('import-input').setInputFiles({ name: 'guessed.csv', mimeType: 'text/csv', buffer: Buffer.from(guessed) });
+      const guessedResult = page.locator('[data-testid=import-results] .drop-result[data-file="guessed.csv"]');
+      await expect.poll(() => guessedResult.getAttribute('data-ok'), { timeout: 30_000 }).toBe('true');
+      expect(await guessedResult.getByTestId('import-assumptions').textContent()).toMatch(/decimals \(GUESSED/);
+      await guessedResult.getByTestId('reread').click();
+      await expect.poll(() => guessedResult.getByTestId('import-assumptions').textContent(), { timeout: 30_000 }).toMatch(/percent \(chosen at import\)/);
+      await screenshot(page, 'surfaces-import-assumptions');
+
+      // Synthetic: one true-Heston surface priced in the worker, then a true-Heston data set split
+      // across two Web Workers by core's generation plan (900 surfaces: two parts of 450, a worker
+      // start-up's worth each) — the same data Node generates for the same seed.
       await page.locator('[data-testid=drop-results] button').click();
       await page.locator('.synth input[type=number]').first().fill('7');
       await page.locator('.synth button', { hasText: 'Add one' }).click();
       await expect.poll(() => page.locator('[data-testid=surface-name]').textContent(), { timeout: 30_000 }).toMatch(/^Heston seed 7: κ=/);
-      await page.locator('.synth select').selectOption('proxy');
-      await page.locator('.synth input[type=number]').nth(1).fill('1200');
+      await page.locator('.synth input[type=number]').nth(1).fill('900');
       const [dsDl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.locator('.synth button', { hasText: 'Generate data set' }).click()]);
-      expect(dsDl.suggestedFilename()).toBe('proxy_n1200_seed7.npz');
+      expect(dsDl.suggestedFilename()).toBe('heston_n900_seed7.npz');
       const ds = datasetFromNpz(readFileSync((await dsDl.path())!), dsDl.suggestedFilename());
-      const node = await generateDataset({ kind: 'proxy', n: 1200, seed: 7 });
+      const node = await generateDataset({ kind: 'heston', n: 900, seed: 7 });
+      expect(Array.from(ds.mask)).toEqual(Array.from(node.mask));
       // Chromium's V8 and Node 20's differ by an ulp in Math.exp/Math.log now and then, so
       // across engines the data agree to rounding, not bit for bit (within one engine they do).
       for (let x = 0; x < node.params.length; x++) expect(Math.abs(ds.params[x]! - node.params[x]!)).toBeLessThanOrEqual(1e-13 * Math.abs(node.params[x]!));
-      for (let x = 0; x < node.iv.length; x++) expect(Math.abs(ds.iv[x]! - node.iv[x]!)).toBeLessThanOrEqual(1e-6 * node.iv[x]!);
-      await expect.poll(() => page.locator('.synth p').textContent()).toMatch(/1200 proxy surfaces in .* on 2 workers/);
+      for (let x = 0; x < node.iv.length; x++) if (!node.mask[x]) expect(Math.abs(ds.iv[x]! - node.iv[x]!)).toBeLessThanOrEqual(1e-6 * node.iv[x]!);
+      await expect.poll(() => page.locator('.synth p').textContent()).toMatch(/900 heston surfaces in .* on 2 workers/);
 
       // The Pricer & Calibration page calibrates any library surface: the true-Heston sample
       // comes back with its generating parameters.
@@ -122,7 +142,7 @@ describe('Surfaces page', () => {
       // Reload with the same profile: imports are still there, samples are not re-added.
       lab = await openLab({ userDataDir: profile });
       await lab.page.goto(`${lab.url}#/surfaces`);
-      await expect.poll(() => lab.page.locator('[data-testid=library-entry]').count(), { timeout: 30_000 }).toBe(samples + 3);
+      await expect.poll(() => lab.page.locator('[data-testid=library-entry]').count(), { timeout: 30_000 }).toBe(samples + 5);
       expect(lab.errors).toEqual([]);
     } finally {
       await lab.close().catch(() => undefined);

@@ -5,6 +5,7 @@
  * surface worker; the page only reads bytes and stores results).
  */
 import { writable } from 'svelte/store';
+import type { IvUnit, ReaderAssumptions } from '../../core/surface/units.ts';
 import { IdbStore } from '../../core/store/idb.ts';
 import { namespaced } from '../../core/store/store.ts';
 import { SurfaceLibrary, importedSurfaceName, surfaceFileStem, type LibraryEntry } from '../../core/surface/library.ts';
@@ -70,6 +71,23 @@ async function loadSamples() {
   return out;
 }
 
+/**
+ * How CSV vols are read on import, for the Import button and drag-and-drop alike: 'auto' takes
+ * the file's own statement (a "# iv=percent" line, an iv_pct / iv_decimal header, Deribit's
+ * documented percent) and otherwise guesses from the median with a warning; 'percent' and
+ * 'decimal' override the guess. Kept for the next visit (localStorage).
+ */
+export type ImportUnit = 'auto' | IvUnit;
+const UNIT_KEY = 'heston-lab/import-iv-unit';
+function storedUnit(): ImportUnit {
+  const v = typeof localStorage === 'undefined' ? null : localStorage.getItem(UNIT_KEY);
+  return v === 'percent' || v === 'decimal' ? v : 'auto';
+}
+export const importUnit = writable<ImportUnit>(storedUnit());
+importUnit.subscribe((u) => {
+  if (typeof localStorage !== 'undefined') localStorage.setItem(UNIT_KEY, u);
+});
+
 export interface ImportResult {
   file: string;
   ok: boolean;
@@ -78,25 +96,70 @@ export interface ImportResult {
   layout?: string;
   warnings: string[];
   error?: string;
+  /** What the reader took for granted (vol unit, spot, timestamp, and where each came from). */
+  assumptions?: ReaderAssumptions;
+  /** The unit this import was read with ('auto' = the file's statement or the guess). */
+  unitChoice: ImportUnit;
+  /** Kept so the file can be re-read with another unit. */
+  source: File;
 }
 
-/** Imports each file on its own: one bad file never stops the others. */
-export async function importFiles(files: File[]): Promise<ImportResult[]> {
+async function importOne(l: SurfaceLibrary, f: File, choice: ImportUnit): Promise<ImportResult> {
+  try {
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    const parsed = await surfaceWorker().run('parseFile', { name: f.name, bytes, opts: choice === 'auto' ? {} : { ivUnit: choice } });
+    const r = await l.addEntry(parsed.surface, { name: importedSurfaceName(parsed.surface, f.name) });
+    return { file: f.name, ok: true, id: r.id, duplicate: r.duplicate, layout: parsed.layout, warnings: parsed.warnings, assumptions: parsed.assumptions, unitChoice: choice, source: f };
+  } catch (e) {
+    // The list line names the file; the reader's message often starts with it too (say it once).
+    return { file: f.name, ok: false, warnings: [], error: errorMessageAbout(e, f.name), unitChoice: choice, source: f };
+  }
+}
+
+/** Imports each file on its own (one bad file never stops the others), vols read as `unit`. */
+export async function importFiles(files: File[], unit: ImportUnit = storedUnit()): Promise<ImportResult[]> {
   const l = await library();
   const results: ImportResult[] = [];
-  for (const f of files) {
-    try {
-      const bytes = new Uint8Array(await f.arrayBuffer());
-      const parsed = await surfaceWorker().run('parseFile', { name: f.name, bytes });
-      const r = await l.addEntry(parsed.surface, { name: importedSurfaceName(parsed.surface, f.name) });
-      results.push({ file: f.name, ok: true, id: r.id, duplicate: r.duplicate, layout: parsed.layout, warnings: parsed.warnings });
-    } catch (e) {
-      // The list line names the file; the reader's message often starts with it too (say it once).
-      results.push({ file: f.name, ok: false, warnings: [], error: errorMessageAbout(e, f.name) });
-    }
-  }
+  for (const f of files) results.push(await importOne(l, f, unit));
   if (results.some((r) => r.ok && !r.duplicate)) touchLibrary();
   return results;
+}
+
+/**
+ * Reads an imported file again with another vol unit: the entry the first read added is
+ * replaced (an entry that was already in the library before is left alone).
+ */
+export async function reimportAs(r: ImportResult, unit: IvUnit): Promise<ImportResult> {
+  const l = await library();
+  if (r.ok && r.id && !r.duplicate) await l.delete(r.id);
+  const again = await importOne(l, r.source, unit);
+  touchLibrary();
+  return again;
+}
+
+/**
+ * Whether offering "re-read in the other unit" makes sense: a text file (its unit may be guessed
+ * or stated wrongly), or a failed import whose error is about the unit.
+ */
+export function canReread(r: ImportResult): boolean {
+  if (!r.ok) return /\bunit\b|percent|decimal/i.test(r.error ?? '');
+  return /\.(csv|tsv|txt)$/i.test(r.file);
+}
+
+/** The vol unit as a person reads it, with where the reader got it. */
+export function describeUnit(a: ReaderAssumptions): string {
+  const from = { option: 'chosen at import', file: 'stated in the file', format: 'the format’s own', inferred: 'GUESSED from the values: check it' }[a.ivUnit.from];
+  return `${a.ivUnit.unit === 'percent' ? 'percent' : 'decimals'} (${from})`;
+}
+
+export function describeSpot(a: ReaderAssumptions): string {
+  const from = { option: 'chosen', file: 'from the file', underlying: 'the quotes’ underlying price', default: 'not in the file: assumed' }[a.spot.from];
+  return `${a.spot.value} (${from})`;
+}
+
+export function describeTimestamp(a: ReaderAssumptions): string {
+  const from = { option: 'chosen', file: 'from the file', quotes: 'from the quotes', 'import-time': 'not in the file: the import time' }[a.timestamp.from];
+  return `${new Date(a.timestamp.value).toISOString().slice(0, 16).replace('T', ' ')} UTC (${from})`;
 }
 
 /** Offers bytes as a download. */
