@@ -57,6 +57,7 @@ export class QuoteRecorder {
   private stream: StreamState | null = null;
   private timer: unknown;
   private running = false;
+  private lastScheduled: number | undefined;
   private readonly clock: { now(): number };
   private readonly timers: Timers;
   readonly stats: RecorderStats = { samples: 0, quotesWritten: 0, skippedStale: 0, skippedNoIndex: 0, droppedOld: 0, pending: 0, lastSampleMs: null, lastError: null, stream: null };
@@ -100,12 +101,16 @@ export class QuoteRecorder {
 
   private schedule(): void {
     const now = this.clock.now();
-    const next = (Math.floor(now / this.config.samplingMs) + 1) * this.config.samplingMs;
+    // Never the same grid time twice: a timer may fire a millisecond before the wall clock
+    // reaches its due time, and the same stamp again would overwrite the previous sample.
+    const last = this.lastScheduled ?? -Infinity;
+    const next = Math.max((Math.floor(now / this.config.samplingMs) + 1) * this.config.samplingMs, last + this.config.samplingMs);
+    this.lastScheduled = next;
     this.timer = this.timers.setTimeout(() => {
       this.timer = undefined;
       if (!this.running) return;
       void this.sample(next).finally(() => this.running && this.schedule());
-    }, next - now);
+    }, Math.max(0, next - now));
   }
 
   /** Takes one sample stamped `atMs` (called by the timer; public for tests and a manual "sample now"). */

@@ -127,6 +127,24 @@ export function dense(x: tf.Tensor2D, w: tf.Variable, b: tf.Variable): tf.Tensor
   return tf.add(mm(x, w), b) as tf.Tensor2D;
 }
 
+/**
+ * A SmileNet from a body (window [B, T, F] → features [B, D]) and a linear head D → 1, declared
+ * after the body's variables (so their Rng streams and checkpoint order come first).
+ */
+export function withHead(cfg: SmileModelConfig, vs: VariableSet, dim: number, body: (x: tf.Tensor3D) => tf.Tensor2D, dispose: () => void = () => undefined): SmileNet {
+  const wo = vs.add('head.w', [dim, 1], 'glorot');
+  const bo = vs.add('head.b', [1], 'zeros');
+  return {
+    config: cfg,
+    variables: vs.map,
+    apply: (x) => tf.reshape(dense(body(x), wo, bo), [-1]) as tf.Tensor1D,
+    dispose: () => {
+      disposeAll(vs.map);
+      dispose();
+    },
+  };
+}
+
 export function disposeAll(vars: ReadonlyMap<string, tf.Variable>): void {
   for (const v of vars.values()) v.dispose();
 }

@@ -14,7 +14,7 @@
  * The head is a linear map of the last hidden state, as in the seed's models.
  */
 import * as tf from '@tensorflow/tfjs';
-import { VariableSet, cols, dense, disposeAll, mm, type SmileModelConfig, type SmileNet } from './common.ts';
+import { VariableSet, cols, dense, mm, withHead, type SmileModelConfig, type SmileNet } from './common.ts';
 
 /**
  * The window's steps [B, F] as slices of the input. Not one projection of the whole window
@@ -35,25 +35,18 @@ export function buildGru(cfg: SmileModelConfig, seed: number): SmileNet {
   const bx = vs.add('gru.b_x', [3 * H], { uniform: lim });
   const wh = vs.add('gru.w_h', [H, 3 * H], { uniform: lim });
   const bh = vs.add('gru.b_h', [3 * H], { uniform: lim });
-  const wo = vs.add('head.w', [H, 1], 'glorot');
-  const bo = vs.add('head.b', [1], 'zeros');
-  return {
-    config: cfg,
-    variables: vs.map,
-    apply(x) {
-      let h = tf.zeros([x.shape[0], H]) as tf.Tensor2D;
-      for (const xs of steps(x)) {
-        const xt = dense(xs, wx, bx);
-        const hh = dense(h, wh, bh);
-        const rz = tf.sigmoid(tf.add(cols(xt, 0, 2 * H), cols(hh, 0, 2 * H))) as tf.Tensor2D;
-        const [r, z] = [cols(rz, 0, H), cols(rz, H, H)];
-        const n = tf.tanh(tf.add(cols(xt, 2 * H, H), tf.mul(r, cols(hh, 2 * H, H))));
-        h = tf.add(n, tf.mul(z, tf.sub(h, n)));
-      }
-      return tf.reshape(dense(h, wo, bo), [-1]) as tf.Tensor1D;
-    },
-    dispose: () => disposeAll(vs.map),
-  };
+  return withHead(cfg, vs, H, (x) => {
+    let h = tf.zeros([x.shape[0], H]) as tf.Tensor2D;
+    for (const xs of steps(x)) {
+      const xt = dense(xs, wx, bx);
+      const hh = dense(h, wh, bh);
+      const rz = tf.sigmoid(tf.add(cols(xt, 0, 2 * H), cols(hh, 0, 2 * H))) as tf.Tensor2D;
+      const [r, z] = [cols(rz, 0, H), cols(rz, H, H)];
+      const n = tf.tanh(tf.add(cols(xt, 2 * H, H), tf.mul(r, cols(hh, 2 * H, H))));
+      h = tf.add(n, tf.mul(z, tf.sub(h, n)));
+    }
+    return h;
+  });
 }
 
 export function buildLstm(cfg: SmileModelConfig, seed: number): SmileNet {
@@ -64,22 +57,15 @@ export function buildLstm(cfg: SmileModelConfig, seed: number): SmileNet {
   // One bias (PyTorch's b_ih + b_hh add up to one), gate order i, f, o, g.
   const b = vs.add('lstm.b', [4 * H], { uniform: lim });
   const wh = vs.add('lstm.w_h', [H, 4 * H], { uniform: lim });
-  const wo = vs.add('head.w', [H, 1], 'glorot');
-  const bo = vs.add('head.b', [1], 'zeros');
-  return {
-    config: cfg,
-    variables: vs.map,
-    apply(x) {
-      let h = tf.zeros([x.shape[0], H]) as tf.Tensor2D;
-      let c = h;
-      for (const xs of steps(x)) {
-        const gates = tf.add(dense(xs, wx, b), mm(h, wh)) as tf.Tensor2D;
-        const ifo = tf.sigmoid(cols(gates, 0, 3 * H)) as tf.Tensor2D;
-        c = tf.add(tf.mul(cols(ifo, H, H), c), tf.mul(cols(ifo, 0, H), tf.tanh(cols(gates, 3 * H, H))));
-        h = tf.mul(cols(ifo, 2 * H, H), tf.tanh(c)) as tf.Tensor2D;
-      }
-      return tf.reshape(dense(h, wo, bo), [-1]) as tf.Tensor1D;
-    },
-    dispose: () => disposeAll(vs.map),
-  };
+  return withHead(cfg, vs, H, (x) => {
+    let h = tf.zeros([x.shape[0], H]) as tf.Tensor2D;
+    let c = h;
+    for (const xs of steps(x)) {
+      const gates = tf.add(dense(xs, wx, b), mm(h, wh)) as tf.Tensor2D;
+      const ifo = tf.sigmoid(cols(gates, 0, 3 * H)) as tf.Tensor2D;
+      c = tf.add(tf.mul(cols(ifo, H, H), c), tf.mul(cols(ifo, 0, H), tf.tanh(cols(gates, 3 * H, H))));
+      h = tf.mul(cols(ifo, 2 * H, H), tf.tanh(c)) as tf.Tensor2D;
+    }
+    return h;
+  });
 }

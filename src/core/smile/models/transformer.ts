@@ -8,7 +8,7 @@
  * lab's models train deterministically from a seed; see README).
  */
 import * as tf from '@tensorflow/tfjs';
-import { VariableSet, dense, disposeAll, type SmileModelConfig, type SmileNet } from './common.ts';
+import { VariableSet, dense, withHead, type SmileModelConfig, type SmileNet } from './common.ts';
 import { MultiHeadSelfAttention, layerFromConfig } from './attention.ts';
 
 /** PE[t, 2i] = sin(t / 10000^(2i/d)), PE[t, 2i+1] = cos(…) (Vaswani et al.). */
@@ -58,13 +58,11 @@ export function buildTransformer(cfg: SmileModelConfig, seed: number, parts?: Tr
       ln2b: vs.add(`enc${l}.ln2.beta`, [d], 'zeros'),
     };
   });
-  const wo = vs.add('head.w', [d, 1], 'glorot');
-  const bo = vs.add('head.b', [1], 'zeros');
-  return {
-    config: cfg,
-    variables: vs.map,
-    attentionConfigs: blocks.map((b) => ({ className: MultiHeadSelfAttention.className, config: b.attn.getConfig() })),
-    apply(x) {
+  const net = withHead(
+    cfg,
+    vs,
+    d,
+    (x) => {
       const [B, , F] = x.shape;
       const emb = tf.add(tf.reshape(dense(tf.reshape(x, [B * T, F]) as tf.Tensor2D, wIn, bIn), [B, T, d]), pe);
       let h = tf.reshape(emb, [B * T, d]) as tf.Tensor2D;
@@ -74,12 +72,9 @@ export function buildTransformer(cfg: SmileModelConfig, seed: number, parts?: Tr
         const f = dense(tf.relu(dense(h, b.w1, b.b1)), b.w2, b.b2);
         h = layerNorm(tf.add(h, f), b.ln2g, b.ln2b);
       }
-      const last = tf.reshape(tf.slice(tf.reshape(h, [B, T, d]), [0, T - 1, 0], [B, 1, d]), [B, d]) as tf.Tensor2D;
-      return tf.reshape(dense(last, wo, bo), [-1]) as tf.Tensor1D;
+      return tf.reshape(tf.slice(tf.reshape(h, [B, T, d]), [0, T - 1, 0], [B, 1, d]), [B, d]) as tf.Tensor2D;
     },
-    dispose: () => {
-      disposeAll(vs.map);
-      pe.dispose();
-    },
-  };
+    () => pe.dispose(),
+  );
+  return { ...net, attentionConfigs: blocks.map((b) => ({ className: MultiHeadSelfAttention.className, config: b.attn.getConfig() })) };
 }
