@@ -62,4 +62,28 @@ describe('RL page', () => {
       await lab.close();
     }
   }, 300_000);
+
+  it('with the defaults (Heston regime market, btc features from the bundled inverse network) trains and shows the regime dependence', async () => {
+    const lab = await openLab();
+    try {
+      const { page } = lab;
+      await page.goto(`${lab.url}#/rl`);
+      await page.getByTestId('rl-train').waitFor({ timeout: 60_000 });
+      // Only the run length is shortened: 2 iterations of the seed's rollout 2048, 10 epochs, minibatch 64.
+      const total = page.locator('[data-testid=rl-ppo-form] [data-field=totalSteps]');
+      await total.fill('4096');
+      await total.dispatchEvent('change');
+      await page.click('[data-testid=rl-train]');
+      const status = async () => ((await page.getByTestId('rl-train-error').count()) ? `error: ${await page.getByTestId('rl-train-error').textContent()}` : await page.getByTestId('rl-trained').count());
+      await expect.poll(status, { timeout: 240_000 }).toBe(1);
+      expect(await page.getByTestId('rl-trained').textContent()).toMatch(/trained 2 iterations on sim-heston-seed1 \(steps 0–2800\)/);
+      await page.click('[data-testid=rl-backtest]');
+      await page.getByTestId('rl-regime-chart').waitFor({ timeout: 120_000 });
+      expect(await page.getByTestId('rl-bt-summary').textContent()).toMatch(/1199 actions on steps 2800–3999/);
+      await screenshot(page, 'rl-defaults');
+      expect(lab.errors).toEqual([]);
+    } finally {
+      await lab.close();
+    }
+  }, 420_000);
 });
