@@ -185,13 +185,14 @@ export interface RecordArgs {
 }
 
 /** Records until cancelled (the page's Stop): resolves with the final stats. */
-export async function recordJob(deps: SmileJobDeps & { WebSocket: WebSocketCtor }, a: RecordArgs, ctx: JobContext): Promise<RecorderStats> {
+export async function recordJob(deps: SmileJobDeps & { WebSocket: WebSocketCtor; clock?: { now(): number } }, a: RecordArgs, ctx: JobContext): Promise<RecorderStats> {
   const model = a.bytes ? await useCheckpoint(a.bytes) : undefined;
   Object.assign(live, { stats: null, lastSample: [], prediction: null, predictionError: null });
   const rec = new QuoteRecorder(
     { underlying: a.currency.toUpperCase(), samplingMs: a.samplingMs },
     {
       store: deps.quotes,
+      clock: deps.clock,
       onSample: (quotes, stats) => {
         live.stats = stats;
         live.lastSample = quotes;
