@@ -21,6 +21,8 @@ import { Rng } from '../math/rng.ts';
 import { bsPrice, bsVega, impliedVol } from './blackScholes.ts';
 import { PARAM_BOUNDS, PARAM_NAMES, SEED_PRIOR, fellerRatio, paramsFromArray, paramsToArray, type Bounds, type HestonParams, type ParamName } from './params.ts';
 import { LewisControlVariateEngine, type HestonEngine, type SliceOutput } from './pricer.ts';
+// The user-facing settings' defaults are declared once there (CLI flags, Pricer page form).
+import { DEFAULT_CALIBRATION_SETTINGS } from './calibrationConfig.ts';
 
 /** The quotes of one maturity. NaN (or mask = 1) marks a missing point. */
 export interface MaturitySlice {
@@ -477,15 +479,15 @@ export async function calibrate(problem: CalibrationProblem, options: Calibratio
   const t0 = performance.now();
   const ctx = withEta({ signal: options.signal, onProgress: options.onProgress });
   const tick = cancellationPoint(options.signal);
-  const target = options.target ?? 'iv';
+  const target = options.target ?? DEFAULT_CALIBRATION_SETTINGS.target;
   const engine = options.engine ?? new LewisControlVariateEngine();
   const cf0 = engine.cfEvaluations;
   const prep = prepare(problem, target);
   if (prep.points.length < 5) throw new RangeError(`calibration needs at least 5 usable quotes, got ${prep.points.length}`);
   const o = {
     target,
-    fellerPenalty: options.fellerPenalty ?? 0,
-    maxIterations: options.maxIterations ?? 100,
+    fellerPenalty: options.fellerPenalty ?? DEFAULT_CALIBRATION_SETTINGS.fellerPenalty,
+    maxIterations: options.maxIterations ?? DEFAULT_CALIBRATION_SETTINGS.maxIterations,
     gtol: options.gtol ?? 1e-12,
     xtol: options.xtol ?? 1e-10,
     ftol: options.ftol ?? 1e-14,
@@ -496,8 +498,8 @@ export async function calibrate(problem: CalibrationProblem, options: Calibratio
     onProgress: ctx.onProgress,
   };
   const starts: HestonParams[] = [options.start ?? defaultStart(problem)];
-  const nStarts = Math.max(1, Math.floor(options.multiStart ?? 1));
-  const rng = new Rng(options.seed ?? 1);
+  const nStarts = Math.max(1, Math.floor(options.multiStart ?? DEFAULT_CALIBRATION_SETTINGS.multiStart));
+  const rng = new Rng(options.seed ?? DEFAULT_CALIBRATION_SETTINGS.seed);
   for (let s = 1; s < nStarts; s++) {
     const a = PARAM_NAMES.map((name) => {
       const d = SEED_PRIOR[name];
