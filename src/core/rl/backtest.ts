@@ -76,6 +76,14 @@ export interface BacktestResult {
   series: BacktestSeries;
 }
 
+/**
+ * floor(fraction·n) as a person means it: 0.7·700 is 489.99999999999994 in floating point, and the
+ * split must say 490. A relative nudge of 1e-12 is far below one step for any n < 1e11.
+ */
+export function splitStep(fraction: number, n: number): number {
+  return Math.floor(fraction * n * (1 + 1e-12));
+}
+
 function sameNumbers(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (Math.abs(a[i]! - b[i]!) > 1e-9 * Math.max(1, Math.abs(a[i]!))) return false;
@@ -120,7 +128,7 @@ export function runBacktest(c: AgentCheckpoint, market: MarketData, features: Fe
   const n = market.btcPrices.length;
   const fraction = opts.fromFraction ?? c.market.trainFraction;
   if (!(fraction > 0 && fraction < 1)) throw new InputError(`must be in (0, 1), got ${fraction}`, '--from-fraction');
-  const start = Math.floor(fraction * n);
+  const start = splitStep(fraction, n);
   // Same market length: the training span is known in steps and the test must not overlap it.
   if (n === c.market.nSteps && start < c.market.trainSpan.end) {
     throw new InputError(

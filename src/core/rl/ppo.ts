@@ -46,7 +46,7 @@ import { StateBuilder } from '../features/stateBuilder.ts';
 import { resolveEnvConfig, type EnvConfig, type EnvConfigInput } from './envConfig.ts';
 import { VecTradingEnv } from './vecEnv.ts';
 import { decodeAgentCheckpoint, encodeAgentCheckpoint, type AgentCheckpoint } from './agentCheckpoint.ts';
-import { marketAndFeatures, type FeatureInputs, type MarketSpec } from './backtest.ts';
+import { marketAndFeatures, splitStep, type FeatureInputs, type MarketSpec } from './backtest.ts';
 
 export const PPO_STREAM = { shuffle: 0x5100 } as const;
 
@@ -934,7 +934,7 @@ export async function trainOnMarket(inputs: MarketTrainInputs, opts: TrainPpoOpt
   const n = inputs.market.btcPrices.length;
   const fraction = inputs.trainFraction ?? 0.7;
   if (!(fraction > 0 && fraction < 1)) throw new InputError(`must be in (0, 1), got ${fraction}`, '--train-fraction');
-  const span = { start: 0, end: Math.floor(fraction * n) };
+  const span = { start: 0, end: splitStep(fraction, n) };
   const cfg = resolvePpoConfig(opts.resume ? { ...opts.resume.config, ...inputs.ppo } : inputs.ppo ?? {});
   const envConfig = resolveEnvConfig(inputs.envConfig ?? {});
   const vec = new VecTradingEnv(inputs.market, inputs.features, envConfig, { numEnvs: cfg.numEnvs, span, seed: cfg.seed, copy: false });
