@@ -6,7 +6,8 @@
  * file and the import, so the message says what to move.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import { CORE_LAYERS, layerOf, layerOrderText } from '../../src/core/layers.ts';
 
@@ -40,10 +41,11 @@ function packageOf(pathUnderCore: string): string {
   return parts.length > 1 ? parts[0]! : '';
 }
 
-export function layerOffences(): string[] {
+/** Every offence in the core tree at `core` (src/core by default; the checker's own test passes a synthetic one). */
+export function layerOffences(core = CORE): string[] {
   const offences: string[] = [];
-  for (const file of files(CORE)) {
-    const from = packageOf(relative(CORE, file));
+  for (const file of files(core)) {
+    const from = packageOf(relative(core, file));
     const fromLayer = from === '' ? -1 : layerOf(from);
     if (from !== '' && fromLayer === undefined) {
       offences.push(`${file}: package "${from}" is not in CORE_LAYERS (src/core/layers.ts): place it in the order`);
@@ -57,7 +59,7 @@ export function layerOffences(): string[] {
       }
       if (!spec.startsWith('.')) continue; // packages from node_modules
       const target = normalize(join(dirname(file), spec));
-      const rel = relative(CORE, target);
+      const rel = relative(core, target);
       if (rel.startsWith('..')) {
         offences.push(`${at}: core imports outside src/core (${target}); core may not depend on ui, workers or cli`);
         continue;
@@ -94,6 +96,39 @@ describe('core packages point one way', () => {
       "const s = 'https://example.com/x'; // a URL in a string is no import",
     ].join('\n');
     expect(importSpecifiers(src).map((x) => x.spec).sort()).toEqual(['../c/c.ts', '../d/d.ts', '../e/side.ts', '../f/lazy.ts', '../g/multi.ts', '../x/a.ts', './b.ts', 'tfjs/wasm.wasm?url'].sort());
+  });
+
+  it('reports each kind of offence in a synthetic tree (the checker can fail)', () => {
+    // One file per rule, and one allowed import of each kind, so a checker that stopped looking
+    // (e.g. after a refactor of the path handling) fails here instead of passing src/core vacuously.
+    const root = mkdtempSync(join(tmpdir(), 'layers-'));
+    const core = join(root, 'src', 'core');
+    const put = (path: string, text: string) => {
+      mkdirSync(dirname(join(core, path)), { recursive: true });
+      writeFileSync(join(core, path), text);
+    };
+    try {
+      put('jobs.ts', "import { Rng } from './math/rng.ts';\n"); // root file → package
+      put('math/rng.ts', "import { LabError } from '../errors.ts';\n"); // allowed: root files are below all
+      put('io/csv.ts', "import type { Surface } from '../surface/types.ts';\nimport { readNpy } from './npy.ts';\n"); // type-only upward; same package is fine
+      put('surface/types.ts', "import { parseCsv } from '../io/csv.ts';\n"); // allowed: downward
+      put('feeds/desk.ts', "export * from '../market/data.ts';\n"); // re-export upward
+      put('rl/env.ts', "const m = await import('../smile/model.ts');\n"); // peers
+      put('backend/urls.ts', "import u from '../../x.wasm?url';\n"); // Vite-only
+      put('heston/ui.ts', "import { x } from '../../ui/lib/format.ts';\n"); // outside core
+      put('widgets/a.ts', "export const a = 1;\n"); // package not in the order
+      const got = layerOffences(core).map((o) => o.slice(o.indexOf(core) + core.length + 1));
+      expect(got.map((o) => o.split(':')[0]).sort()).toEqual(['backend/urls.ts', 'feeds/desk.ts', 'heston/ui.ts', 'io/csv.ts', 'jobs.ts', 'rl/env.ts', 'widgets/a.ts']);
+      expect(got.find((o) => o.startsWith('io/csv.ts'))).toMatch(/^io\/csv\.ts:1: import '\.\.\/surface\/types\.ts': "io" imports "surface", which sits above it/);
+      expect(got.find((o) => o.startsWith('feeds/desk.ts'))).toMatch(/"feeds" imports "market", which sits above it/);
+      expect(got.find((o) => o.startsWith('rl/env.ts'))).toMatch(/"rl" and "smile" are peers/);
+      expect(got.find((o) => o.startsWith('jobs.ts'))).toMatch(/root file imports package "math"/);
+      expect(got.find((o) => o.startsWith('backend/urls.ts'))).toMatch(/Vite-only import in core/);
+      expect(got.find((o) => o.startsWith('heston/ui.ts'))).toMatch(/core imports outside src\/core/);
+      expect(got.find((o) => o.startsWith('widgets/a.ts'))).toMatch(/package "widgets" is not in CORE_LAYERS/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('has no import from a higher package, a peer, ui / workers / cli, or a Vite-only ?url', () => {
