@@ -1,6 +1,6 @@
 /**
- * PPO throughput (issue 11 item 9) at the seed's settings — rollout 2048 per iteration, 10 epochs,
- * minibatch 64, 2 × 64 tanh MLPs, observation 16 × D (+ the exposure) — against the seed's PyTorch
+ * PPO throughput (issue 11 item 9) at the original design's settings — rollout 2048 per iteration, 10 epochs,
+ * minibatch 64, 2 × 64 tanh MLPs, observation 16 × D (+ the exposure) — against the original design's PyTorch
  * on this machine class: rollout 7.2k–7.5k steps/s, full training 2.5k–2.8k steps/s. Targets:
  * rollouts ≥ 10×, training ≥ 1× in Node. Measured on a 10 000-step hourly GBM market with a random
  * feature matrix (the env only normalises, stacks and accounts; D is what costs):
@@ -8,9 +8,9 @@
  *             forward of both nets, Gaussian sampling), env-steps per second;
  *   training  trainPpo end to end (rollout + GAE + 10 × 32 minibatch updates + diagnostics), for the
  *             update on the CPU (updateOn 'cpu', the default) and on tfjs's wasm backend ('tfjs').
- * D = 8 and D = 57 (57: buildFeatureMatrix on the seed's simulated market, all four modules).
+ * D = 8 and D = 57 (57: buildFeatureMatrix on the original design's simulated market, all four modules).
  * Every figure is per wall-clock second and per CPU-second of this process (the machine is shared:
- * the CPU-second figure is the honest per-core speed); ratios use the seed's upper figures (7.5k,
+ * the CPU-second figure is the honest per-core speed); ratios use the original design's upper figures (7.5k,
  * 2.8k) and the CPU-second rates.
  * Run: npx tsx bench/rl-ppo.bench.ts — prints one JSON object (RL_PPO_D=8: that D only).
  */

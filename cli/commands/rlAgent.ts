@@ -54,13 +54,13 @@ const train: CommandDef = {
       [--inverse CKPT] [--config PPO.json] [--env ENV.json] [--features FEATURES.json]
       [--train-fraction 0.7] [PPO flags] [--tracking-uri DIR --experiment NAME]
 
-  --market FILE                 a market .npz (rl simulate, data align, or numpy with the seed's keys)
-  --steps N                     environment steps in total (PPOConfig totalSteps)
-  --seed S                      weights, noise, minibatch order and episode starts
+  --market FILE                 a market .npz (rl simulate, data align, or numpy with the original design's keys)
+  --steps N                     environment steps in total (PPOConfig totalSteps; wins over --total-steps)
+  --seed S                      weights, noise, minibatch order and episode starts (PPOConfig seed)
   --train-fraction F            train on steps [0, floor(F·n)); the rest is left for rl backtest
   --inverse CKPT                BTC inverse network for the btc features (default: the bundled one)
   --config PPO.json             PPOConfig keys (camelCase); flags below override it
-  --env ENV.json                EnvConfig as rl env takes it (default: the simple reward of the seed)
+  --env ENV.json                EnvConfig as rl env takes it (default: the original design's simple reward)
   --features FEATURES.json      FeatureConfig (default: every module whose data the market has)
   --out FILE                    the agent checkpoint (.hlckpt)
 ${TRACKING_HELP}

@@ -1,5 +1,5 @@
 /**
- * The honest version of the seed's "Backtest stats" print (VII.4): the deterministic policy (the
+ * The honest version of the original design's "Backtest stats" print (VII.4): the deterministic policy (the
  * Gaussian's mean) on the held-out LATER span only, beside the two baselines a user must beat,
  * with the uncertainty a user needs to tell luck from skill.
  *

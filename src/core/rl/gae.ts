@@ -1,5 +1,5 @@
 /**
- * computeGae — Generalised Advantage Estimation (Schulman et al. 2016), the seed's compute_gae (V.5)
+ * computeGae — Generalised Advantage Estimation (Schulman et al. 2016), the original design's compute_gae (V.5)
  * with the γ and λ its sketch drops, and with truncation handled the way Gymnasium separates it
  * from termination. With done_t = 1 when transition t ended its episode (ruin OR truncation):
  *

@@ -1,5 +1,5 @@
 /**
- * computePnlStats — the seed's compute_pnl_stats (VII.4: pnl, sharpe, max_drawdown, avg_ret,
+ * computePnlStats — the original design's compute_pnl_stats (VII.4: pnl, sharpe, max_drawdown, avg_ret,
  * vol_ret) widened to the statistics empyrical (the library behind pyfolio and FinRL's reports)
  * prints, with empyrical's conventions so the numbers can be compared with a Python notebook:
  *

@@ -1,5 +1,5 @@
 /**
- * trainPpo — the seed's PPO training loop (VII, V.5–V.8), laid out like CleanRL's
+ * trainPpo — the original design's PPO training loop (VII, V.5–V.8), laid out like CleanRL's
  * ppo_continuous_action.py so it reads top to bottom in the order it runs:
  *
  *   for each iteration:  anneal lr → rollout (N envs × rolloutLen/N steps, batched CPU policy) →

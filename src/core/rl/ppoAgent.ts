@@ -1,5 +1,5 @@
 /**
- * PPOAgent — the seed's actor-critic (V.1–V.4): a Gaussian policy whose mean comes from a policy
+ * PPOAgent — the original design's actor-critic (V.1–V.4): a Gaussian policy whose mean comes from a policy
  * MLP and whose log σ is one learned, state-independent parameter, beside a separate value MLP.
  *
  *   μ(s) = MLP_π(s)   a ~ N(μ, σ²), σ = exp(logStd)   V(s) = MLP_v(s)   (hidden: seed 2 × 64 tanh)
@@ -9,11 +9,11 @@
  * sample, as CleanRL (ClipAction wrapper) does, so the ratio in the update stays exact.
  *
  * Init. Default 'torch' — PyTorch's nn.Linear default, weights AND biases U(±1/√fan_in), what the
- * seed's PyTorch MLP gets. Option 'orthogonal' — CleanRL's layer_init: orthogonal weights with gain
+ * original design's PyTorch MLP gets. Option 'orthogonal' — CleanRL's layer_init: orthogonal weights with gain
  * √2 on hidden layers, 0.01 on the policy head, 1 on the value head, zero biases. Not tfjs's default
  * (Glorot-uniform weights): measured with a reference PPO on regime markets, it starts the mean far
  * outside [−1, 1] for 16 × D inputs, every sampled action clips to one bound, and some seeds lock into
- * the wrong sign. 'torch' stays the default because it is the seed's behaviour; both start |μ| well
+ * the wrong sign. 'torch' stays the default because it is the original design's behaviour; both start |μ| well
  * inside [−1, 1] (test). Every draw comes from Rng.stream(seed, AGENT_STREAM.init + layer): the
  * integer path is bit-identical across JS engines, so the same seed gives the same 'torch' weights
  * in Node and in the browser ('orthogonal' goes through log/cos and may differ by an ulp before

@@ -1,14 +1,14 @@
 /**
- * PPOConfig — every knob of a PPO run, declared once (CleanRL's `Args`): the seed's names
+ * PPOConfig — every knob of a PPO run, declared once (CleanRL's `Args`): the original design's names
  * (rollout_len, gamma, lam, clip_ratio … as camelCase) and defaults (V, VII), CleanRL's
- * ppo_continuous_action.py for what the seed does not fix. Defaults, validation of a JSON file,
+ * ppo_continuous_action.py for what the original design does not fix. Defaults, validation of a JSON file,
  * CLI flags, `--help` and the RL page's form all derive from PPO_CONFIG_SPEC (src/core/config.ts).
  *
- * Where it departs from the seed (README, "PPO trader"): the seed's sketch has one environment and
+ * Where it departs from the original design (README, "PPO trader"): the original design's sketch has one environment and
  * separate policy / value losses; here `numEnvs` environments share the rollout (rolloutLen stays
- * the TOTAL per iteration, numEnvs × rolloutLen/numEnvs, so the update sees the seed's 2048), and the
+ * the TOTAL per iteration, numEnvs × rolloutLen/numEnvs, so the update sees the original design's 2048), and the
  * losses are combined CleanRL-style (pg − entCoef·entropy + vfCoef·v) under one Adam with global
- * grad-norm clipping, which the seed's PyTorch would also need to match CleanRL's diagnostics.
+ * grad-norm clipping, which the original design's PyTorch would also need to match CleanRL's diagnostics.
  */
 import { defaultsOf, resolveConfig, type ConfigSpec } from '../config.ts';
 import { InputError } from '../errors.ts';
@@ -66,7 +66,7 @@ export const PPO_CONFIG_SPEC: ConfigSpec<PPOConfig> = {
   normAdv: { default: true, doc: 'normalise advantages per minibatch (CleanRL norm_adv)' },
   targetKl: { default: null, doc: 'stop the epochs of an update once approx KL exceeds this (CleanRL target_kl; none = never)', nullable: true, min: 0 },
   rewardScale: { default: 1, doc: 'rewards are multiplied by this before GAE (keeps value targets O(1) for tiny per-bar PnL)', min: 0 },
-  init: { default: 'torch', doc: "weight init: 'torch' = nn.Linear default U(±1/√fan_in) as the seed; 'orthogonal' = CleanRL (√2, policy head 0.01, value head 1)", choices: ['torch', 'orthogonal'] },
+  init: { default: 'torch', doc: "weight init: 'torch' = nn.Linear default U(±1/√fan_in) as the original design; 'orthogonal' = CleanRL (√2, policy head 0.01, value head 1)", choices: ['torch', 'orthogonal'] },
   updateOn: { default: 'cpu', doc: "where the update runs: 'cpu' = hand-written float64 backprop (no kernel dispatch; fastest at 2 × 64 in Node and on wasm), 'tfjs' = the active tfjs backend (webgpu / webgl)", choices: ['cpu', 'tfjs'] },
   seed: { default: 1, doc: 'seeds the weights, the exploration noise, the minibatch order and the environments', min: 0, integer: true },
 };
