@@ -71,10 +71,10 @@ export const OOD_OUTSIDE_SHARE = 0.2;
 export const OOD_RANGE_MARGIN = 0.05;
 
 export interface TrainingDistance {
-  /** Largest |z| (per-cell z-score of the network's input) over the usable points, and where. */
+  /** Largest |z| (per-cell z-score of the network's input) over the usable points of cells the training data saw, and where. */
   maxZ: number;
   at: { k: number; t: number } | null;
-  /** RMS z over the usable points. */
+  /** RMS z over the same points. */
   rmsZ: number;
   /** Usable (unmasked, finite, positive) points, and masked ones. */
   usable: number;
@@ -107,29 +107,36 @@ export function trainingDataDistance(iv: ArrayLike<number>, mask: ArrayLike<numb
   let usable = 0;
   let outsideRange = 0;
   let unseenCells = 0;
+  let scored = 0;
   for (let c = 0; c < cells; c++) {
     if (x[2 * c + 1] === 1) continue;
     usable++;
+    // A cell the training data never had unmasked has no statistics (its mean 0 and std 1 are
+    // placeholders), so its "z" would be |ln iv|: it counts as unseen, not as a distance.
+    if (norm.maskedShare && norm.maskedShare[c]! >= 1) {
+      unseenCells++;
+      continue;
+    }
+    scored++;
     const z = Math.abs(x[2 * c]!);
     sq += z * z;
     if (z > maxZ) {
       maxZ = z;
       at = { k: kGrid[Math.floor(c / nt)]!, t: tGrid[c % nt]! };
     }
-    if (norm.maskedShare && norm.maskedShare[c]! >= 1) unseenCells++;
-    else if (norm.ivMin && norm.ivMax) {
+    if (norm.ivMin && norm.ivMax) {
       const v = iv[offset + c]!;
       if (v < norm.ivMin[c]! * (1 - OOD_RANGE_MARGIN) || v > norm.ivMax[c]! * (1 + OOD_RANGE_MARGIN)) outsideRange++;
     }
   }
-  const rmsZ = usable > 0 ? Math.sqrt(sq / usable) : 0;
+  const rmsZ = scored > 0 ? Math.sqrt(sq / scored) : 0;
   const reasons: string[] = [];
   const fmtT = (t: number) => (t < 1 ? `${Math.round(t * 365)} d` : `${t.toFixed(1)} y`);
   if (usable === 0) reasons.push('every point is masked: the network sees no data at all');
   if (maxZ > OOD_Z && at) reasons.push(`${maxZ.toFixed(1)} standard deviations from the training mean at k = ${at.k}, T = ${fmtT(at.t)} (limit ${OOD_Z})`);
   if (rmsZ > OOD_RMS_Z) reasons.push(`${rmsZ.toFixed(1)} standard deviations from the training mean on average (limit ${OOD_RMS_Z})`);
   if (usable > 0 && outsideRange / usable > OOD_OUTSIDE_SHARE) reasons.push(`${outsideRange} of ${usable} points lie outside the vol range the network was trained on`);
-  if (unseenCells > 0) reasons.push(`${unseenCells} points sit where the training data never had a quote`);
+  if (unseenCells > 0) reasons.push(`${unseenCells} ${unseenCells === 1 ? 'point sits' : 'points sit'} where the training data never had a quote`);
   return { maxZ, at, rmsZ, usable, masked: cells - usable, outsideRange, unseenCells, outside: reasons.length > 0, reasons };
 }
 

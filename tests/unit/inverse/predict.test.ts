@@ -29,8 +29,8 @@ describe('inverse predictions', () => {
   beforeAll(async () => {
     await useWasm();
     ck = await decodeCheckpoint(read('../../../public/checkpoints/seed-grid-heston.hlckpt'), 'seed-grid-heston.hlckpt');
-    // The bundled file as it was before bounded outputs (schema 1: log / identity heads, IV input).
-    legacy = await decodeCheckpoint(read('./legacy-schema1.hlckpt'), 'legacy-schema1.hlckpt');
+    // The bundled file as it was before bounded outputs (schema 1: log / identity heads, IV input; the fixture bundle.test.ts also loads).
+    legacy = await decodeCheckpoint(read('../../fixtures/checkpoints/seed-grid-heston-schema1.hlckpt'), 'seed-grid-heston-schema1.hlckpt');
   });
 
   const scaled = (s: Surface, f: number, name: string): Surface => ({ ...s, iv: Float64Array.from(s.iv, (v) => v * f), name });
@@ -60,6 +60,28 @@ describe('inverse predictions', () => {
     // Masked points carry no reconstruction (nothing to draw there).
     const masked = heston.mask ? [...heston.mask].map((m, c) => (m === 1 ? c : -1)).filter((c) => c >= 0) : [];
     for (const c of masked) expect(preds[0]!.reconstruction[c]).toBeNaN();
+  });
+
+  it('counts a cell the training data never saw as unseen, not as a z-score, in words that fit the count', () => {
+    // The bundled training set never quoted some cells (maskedShare 1): there the per-cell mean 0
+    // and std 1 are placeholders, so a "z" would only be |ln iv|.
+    const unseen = ck.normalisation.maskedShare!.flatMap((m, c) => (m >= 1 ? [c] : []));
+    expect(unseen.length).toBeGreaterThan(0);
+    const heston = syntheticSurface('heston', CHECK_PARAMS);
+    const iv = Float64Array.from(heston.iv);
+    const mask = new Uint8Array(iv.length).fill(1);
+    heston.mask!.forEach((m, c) => (mask[c] = m));
+    const inside = trainingDataDistance(iv, mask, ck);
+    // The same surface with one unseen cell quoted at a vol whose |ln| alone is 20 "std".
+    const c = unseen[0]!;
+    iv[c] = Math.exp(-20);
+    mask[c] = 0;
+    const d = trainingDataDistance(iv, mask, ck);
+    expect(d.unseenCells).toBe(1);
+    expect(d.maxZ).toBe(inside.maxZ);
+    expect(d.rmsZ).toBeCloseTo(inside.rmsZ, 12);
+    expect(d.outside).toBe(true);
+    expect(d.reasons).toEqual(['1 point sits where the training data never had a quote']);
   });
 
   it('flags almost no held-out true-Heston surface from the training prior', async () => {
