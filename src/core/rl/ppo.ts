@@ -16,7 +16,9 @@
  * tfjs has no global-norm clipping (tf.train optimisers clip per value at most) and its Adam keeps
  * its moments out of reach of a checkpoint, so ClippedAdam below does both over one flat vector of
  * every parameter — PyTorch's clip_grad_norm_ (coef = max/(‖g‖ + 1e-6), capped at 1) then
- * torch.optim.Adam's update, in ~25 kernels per step instead of ~10 per variable.
+ * torch.optim.Adam's update, in ~25 kernels per step instead of ~10 per variable. With
+ * updateOn 'cpu' (the default) the same loss, gradients and Adam run as hand-written float64 code
+ * (CpuPpoUpdater): no kernel dispatch, the same numbers to float32 rounding (tested).
  *
  * Determinism: the weights from Rng.stream(seed, AGENT_STREAM.init…), the exploration noise of
  * iteration k from Rng.stream(seed, AGENT_STREAM.noise + k), its minibatch order from
@@ -35,8 +37,6 @@ import type { PauseGate } from '../inverse/pauseGate.ts';
 import type { Store } from '../store/store.ts';
 import { computeGae } from './gae.ts';
 import { AGENT_STREAM, PPOAgent, gemmABt, parameterShapes } from './ppoAgent.ts';
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 import { resolvePpoConfig, type PPOConfig } from './ppoConfig.ts';
 import { InputError } from '../errors.ts';
 import type { JsonValue } from '../io/bundle.ts';
@@ -49,6 +49,8 @@ import { decodeAgentCheckpoint, encodeAgentCheckpoint, type AgentCheckpoint } fr
 import { marketAndFeatures, splitStep, type FeatureInputs, type MarketSpec } from './backtest.ts';
 
 export const PPO_STREAM = { shuffle: 0x5100 } as const;
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** What the trainer needs of an environment (VecTradingEnv satisfies it). */
 export interface VecEnvLike {
