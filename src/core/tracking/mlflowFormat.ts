@@ -170,7 +170,9 @@ export function dumpYaml(obj: Record<string, YamlValue>): string {
 }
 
 function parseScalar(raw: string, path: string, line: number): YamlValue {
-  const s = raw.trim();
+  const t = raw.trim();
+  // " #" starts a comment after a plain value (PyYAML drops it); quoted values keep their '#'.
+  const s = t.startsWith("'") || t.startsWith('"') ? t : t.replace(/(?:^|\s)#.*$/, '').trimEnd();
   if (s === '' || s === '~' || s === 'null' || s === 'Null' || s === 'NULL') return null;
   if (s === '[]') return [];
   if (s.startsWith("'")) {
@@ -184,6 +186,23 @@ function parseScalar(raw: string, path: string, line: number): YamlValue {
       throw new TreeFormatError(path, line, 'malformed double-quoted string');
     }
   }
+  return parsePlain(s, path, line);
+}
+
+/**
+ * A plain (unquoted) scalar. safe_dump quotes every string PyYAML would read as something else, so
+ * a plain value that starts a flow collection, alias, tag, directive, block scalar or sequence, or
+ * holds a nested "key: value", is a damaged file (PyYAML refuses all of these, or reads an anchor /
+ * block scalar as another string): refused, so the run is skipped and named instead of misread.
+ */
+function parsePlain(s: string, path: string, line: number): YamlValue {
+  if (s === '{}') return [];
+  const bad = (why: string) => {
+    throw new TreeFormatError(path, line, `not a value MLflow writes: ${why} in "${s.slice(0, 60)}"`);
+  };
+  if (/^[[\]{}@`*!%&|>]/.test(s)) bad(`"${s[0]}" starts a YAML collection, alias, tag, anchor or block scalar`);
+  if (/^[-?](?:\s|$)/.test(s)) bad(`"${s[0]} " starts a YAML sequence or complex key`);
+  if (/:(?:\s|$)/.test(s)) bad('": " inside a plain value is a nested mapping');
   if (/^(?:true|True|TRUE)$/.test(s)) return true;
   if (/^(?:false|False|FALSE)$/.test(s)) return false;
   if (/^[-+]?\d+$/.test(s)) return Number(s);

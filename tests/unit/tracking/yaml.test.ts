@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { dumpYaml, parseYaml } from '../../../src/core/tracking/mlflowFormat.ts';
+import { dumpYaml, parseYaml, TreeFormatError } from '../../../src/core/tracking/mlflowFormat.ts';
 
 const NAMES = [
   'cnn-lr2e-3', 'synthetic proxy n=500 4ep lr=0.002', '0', '123', '1e3', '0x1F', '.5', '-', '- x', 'null', 'Null', '~', 'true', 'no', 'on', 'y',
@@ -61,5 +61,38 @@ describe('metric values', () => {
       expect(pyFloatRepr(x), String(x)).toBe(theirs[i]);
       expect(parsePyFloat(theirs[i])).toBe(x);
     });
+  });
+});
+
+describe('damaged meta.yaml values', () => {
+  // Values a hand edit or a truncated write leaves behind. safe_dump quotes every one of them, so a
+  // plain one in a meta.yaml is damage: PyYAML refuses it or reads another string (an anchor, a block
+  // scalar), and the importer must skip the run naming the file and line, never import a misread name.
+  const DAMAGED = ['[', '[x', '{x', '@x', '`x', '*x', '&x y', '!x', '|', '>', '%x', 'a: b', 'end:', '- x', '? x', '-'];
+
+  it('are refused naming the file and line', () => {
+    for (const v of DAMAGED) {
+      let err: unknown;
+      try {
+        parseYaml(`status: 3\nrun_name: ${v}\n`, 'exp/run/meta.yaml');
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(v)).toBeInstanceOf(TreeFormatError);
+      expect({ path: (err as TreeFormatError).path, line: (err as TreeFormatError).line }).toEqual({ path: 'exp/run/meta.yaml', line: 2 });
+      expect((err as TreeFormatError).reason).toMatch(/^not a value MLflow writes/);
+    }
+    // A comment after a plain value is dropped, as YAML does; inside quotes '#' is kept.
+    expect(parseYaml("run_name: cnn #note\nsource: '#x'\nend_time: # none\n", 'm')).toEqual({ run_name: 'cnn', source: '#x', end_time: null });
+    expect(parseYaml('run_name: a#b\ntags: {}\n', 'm')).toEqual({ run_name: 'a#b', tags: [] });
+  });
+
+  it.skipIf(!hasYaml)('are the ones PyYAML refuses or reads as something other than the text', () => {
+    const r = python(
+      'import json,sys,yaml\nout=[]\nfor v in json.load(sys.stdin):\n  try: out.append(yaml.safe_load("run_name: " + v + "\\n")["run_name"] != v)\n  except Exception: out.append(True)\nprint(json.dumps(out))',
+      JSON.stringify(DAMAGED),
+    );
+    expect(r.status, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toEqual(DAMAGED.map(() => true));
   });
 });
