@@ -51,13 +51,13 @@ function describeUnit(unit: IvUnit, from: IvUnitSource): string {
   const u = unit === 'percent' ? 'PERCENT' : 'DECIMALS';
   switch (from) {
     case 'option':
-      return `read as ${u} because that unit was chosen`;
+      return `read as ${u} (that unit was chosen)`;
     case 'file':
-      return `read as ${u} because the file says so`;
+      return `read as ${u} (the file says so)`;
     case 'format':
-      return `read as ${u}, the format's unit`;
+      return `read as ${u} (the format's unit)`;
     case 'inferred':
-      return `read as ${u}: the unit is not stated and the values' median is ${unit === 'percent' ? 'above' : 'at most'} ${MAX_DECIMAL_IV}`;
+      return `read as ${u} (the unit is not stated and the values' median is ${unit === 'percent' ? 'above' : 'at most'} ${MAX_DECIMAL_IV})`;
   }
 }
 
@@ -83,7 +83,7 @@ export function checkIvUnit(raw: ArrayLike<number>, unit: IvUnit, from: IvUnitSo
   const pct = +(v * scale * 100).toPrecision(4);
   const more = count > 1 ? ` (${count} such vols)` : '';
   throw new InputError(
-    `${cell(first)}: vol ${v} ${describeUnit(unit, from)} is ${pct} %, above the ${MAX_DECIMAL_IV * 100} % this lab accepts${more}; if the vols are ${unit === 'decimal' ? 'in percent' : 'decimals'}, ${CHOOSE_IV_UNIT}`,
+    `${cell(first)}: vol ${v}, ${describeUnit(unit, from)}, is ${pct} %, above the ${MAX_DECIMAL_IV * 100} % this lab accepts${more}; if the vols are ${unit === 'decimal' ? 'in percent' : 'decimals'}, ${CHOOSE_IV_UNIT}`,
     where,
   );
 }

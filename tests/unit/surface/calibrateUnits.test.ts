@@ -31,7 +31,7 @@ describe('calibrate reads vols in the unit it is told', () => {
     const f = grid(100);
     const run = calibrateCommand.run(['--in', f], {});
     await expect(run).rejects.toBeInstanceOf(InputError);
-    await expect(calibrateCommand.run(['--in', f], {})).rejects.toThrow(/"iv" row 0, column 0: vol [\d.]+ read as DECIMALS, the format's unit is [\d.]+ %, above the 300 % this lab accepts \(15 such vols\); if the vols are in percent, choose the unit: --iv-unit pct\|decimal/);
+    await expect(calibrateCommand.run(['--in', f], {})).rejects.toThrow(/"iv" row 0, column 0: vol [\d.]+, read as DECIMALS \(the format's unit\), is [\d.]+ %, above the 300 % this lab accepts \(15 such vols\); if the vols are in percent, choose the unit: --iv-unit pct\|decimal/);
   });
 
   it('calibrates the same grid with --iv-unit pct to the parameters it was made from', async () => {
@@ -64,7 +64,7 @@ describe('inverse predict reads vols in the unit it is told', () => {
     writeFileSync(f, surfaceToNpz({ ...SEED_GRID, iv: iv.map((v) => v * 100), spot: 100, timestamp: Date.UTC(2024, 0, 1), source: 't' }));
     const predict = inverseCommands.find((c) => c.name === 'inverse predict')!;
     const args = ['--ckpt', 'public/checkpoints/seed-grid-heston.hlckpt', '--surface', f, '--backend', 'cpu'];
-    await expect(predict.run(args, {})).rejects.toThrow(/pct\.npz: iv_surface\[0, 0\] \(k=-0\.4, T=0\.05\): vol [\d.]+ read as DECIMALS, the format's unit is/);
+    await expect(predict.run(args, {})).rejects.toThrow(/pct\.npz: iv_surface\[0, 0\] \(k=-0\.4, T=0\.05\): vol [\d.]+, read as DECIMALS \(the format's unit\), is/);
     const r = (await predict.run([...args, '--iv-unit', 'pct'], {})) as { params: Record<string, number> };
     // ±25 % around θ = 0.2: the point is the unit (vols 100× too large land θ on its bound), not the
     // network's accuracy, which tests/unit/inverse/bundledCheckpoint.test.ts holds.

@@ -30,14 +30,14 @@ describe('vol units', () => {
   it('refuses the same grid stated (or chosen) as decimals, naming the cell, the unit and how to choose it', () => {
     const stated = () => readSurfaceCsv(`# iv=decimal; spot=1; timestamp=2023-12-01T08:00:00Z\n${LOW_VOL_GRID}`, 'low.csv');
     expect(stated).toThrow(InputError);
-    expect(stated).toThrow(/^low\.csv: row 3, column 2 \(T=0\.25\): vol 4\.5 read as DECIMALS because the file says so is 450 %, above the 300 % this lab accepts \(6 such vols\); if the vols are in percent, choose the unit: /);
+    expect(stated).toThrow(/^low\.csv: row 3, column 2 \(T=0\.25\): vol 4\.5, read as DECIMALS \(the file says so\), is 450 %, above the 300 % this lab accepts \(6 such vols\); if the vols are in percent, choose the unit: /);
     expect(stated).toThrow(CHOOSE);
-    expect(() => readSurfaceCsv(LOW_VOL_GRID, 'low.csv', { ivUnit: 'decimal', now: () => TS })).toThrow(/row 2, column 2 \(T=0\.25\): vol 4\.5 read as DECIMALS because that unit was chosen is 450 %/);
+    expect(() => readSurfaceCsv(LOW_VOL_GRID, 'low.csv', { ivUnit: 'decimal', now: () => TS })).toThrow(/row 2, column 2 \(T=0\.25\): vol 4\.5, read as DECIMALS \(that unit was chosen\), is 450 %/);
   });
 
   it('refuses percent rows under an iv_decimal header, naming the row and the column', () => {
     const csv = 'T,k,type,iv_decimal,underlying_price\n0.25,0,call,55,100\n0.25,0.1,call,9,100\n0.25,-0.1,put,8.5,100\n';
-    expect(() => readSurfaceCsv(csv, 'q.csv', { timestamp: TS, kGrid: [-0.1, 0, 0.1] })).toThrow(/^q\.csv: row 2, column 'iv_decimal': vol 55 read as DECIMALS because the file says so is 5500 %/);
+    expect(() => readSurfaceCsv(csv, 'q.csv', { timestamp: TS, kGrid: [-0.1, 0, 0.1] })).toThrow(/^q\.csv: row 2, column 'iv_decimal': vol 55, read as DECIMALS \(the file says so\), is 5500 %/);
     const ok = readSurfaceCsv(csv, 'q.csv', { timestamp: TS, kGrid: [-0.1, 0, 0.1], ivUnit: 'percent' });
     expect(ok.surface.iv[1]).toBeCloseTo(0.55, 12);
     expect(ok.assumptions.ivUnit).toEqual({ unit: 'percent', from: 'option' });
@@ -48,7 +48,7 @@ describe('vol units', () => {
   it('.npz holds decimals by format: percent values are refused unless percent is chosen', () => {
     const s: Surface = { kGrid: [-0.1, 0, 0.1], tGrid: [0.1, 0.5], iv: Float64Array.from([55, 52, 50, 49, 51, 50]), spot: 100, timestamp: TS, source: 't' };
     const bytes = surfaceToNpz(s);
-    expect(() => parseSurfaceBytes(bytes, 'pct.npz')).toThrow(/^pct\.npz: iv_surface\[0, 0\] \(k=-0\.1, T=0\.1\): vol 55 read as DECIMALS, the format's unit is 5500 %.*if the vols are in percent, choose the unit/);
+    expect(() => parseSurfaceBytes(bytes, 'pct.npz')).toThrow(/^pct\.npz: iv_surface\[0, 0\] \(k=-0\.1, T=0\.1\): vol 55, read as DECIMALS \(the format's unit\), is 5500 %.*if the vols are in percent, choose the unit/);
     const r = parseSurfaceBytes(bytes, 'pct.npz', { ivUnit: 'percent' });
     expect(Array.from(r.surface.iv)).toEqual([0.55, 0.52, 0.5, 0.49, 0.51, 0.5].map((v) => expect.closeTo(v, 15)));
     expect(r.assumptions).toEqual({ ivUnit: { unit: 'percent', from: 'option' }, spot: { value: 100, from: 'file' }, timestamp: { value: TS, from: 'file' } });
@@ -70,8 +70,8 @@ describe('vol units', () => {
     expect(inferIvUnit([2.9, 3, 2.5])).toBe('decimal');
     expect(inferIvUnit([3.8, 4.5, 4.0])).toBe('percent');
     expect(() => checkIvUnit([0.5, 9], 'decimal', 'format', (i) => `cell ${i}`, 'w', [0, 1])).not.toThrow();
-    expect(() => checkIvUnit([0.5, 3.01], 'decimal', 'format', (i) => `cell ${i}`, 'w')).toThrow(/^w: cell 1: vol 3\.01 read as DECIMALS, the format's unit is 301 %/);
-    expect(() => checkIvUnit([500], 'percent', 'option', (i) => `cell ${i}`, 'w')).toThrow(/vol 500 read as PERCENT because that unit was chosen is 500 %.*if the vols are decimals/);
+    expect(() => checkIvUnit([0.5, 3.01], 'decimal', 'format', (i) => `cell ${i}`, 'w')).toThrow(/^w: cell 1: vol 3\.01, read as DECIMALS \(the format's unit\), is 301 %/);
+    expect(() => checkIvUnit([500], 'percent', 'option', (i) => `cell ${i}`, 'w')).toThrow(/vol 500, read as PERCENT \(that unit was chosen\), is 500 %.*if the vols are decimals/);
   });
 
   it('surface inspect takes --iv-unit pct and prints the assumptions', async () => {
@@ -85,7 +85,7 @@ describe('vol units', () => {
     const r = (await inspect.run([f, '--iv-unit', 'pct'], {})) as Record<string, unknown>;
     expect(r.iv_max).toBeCloseTo(0.045, 15);
     expect(r.assumptions).toEqual({ iv_unit: 'percent', iv_unit_from: 'option', spot_from: 'file', timestamp_from: 'file' });
-    await expect(inspect.run([f, '--iv-unit', 'decimal'], {})).rejects.toThrow(/low\.csv: row 3, column 2 \(T=0\.25\): vol 4\.5 read as DECIMALS because that unit was chosen/);
+    await expect(inspect.run([f, '--iv-unit', 'decimal'], {})).rejects.toThrow(/low\.csv: row 3, column 2 \(T=0\.25\): vol 4\.5, read as DECIMALS \(that unit was chosen\)/);
   });
 });
 
