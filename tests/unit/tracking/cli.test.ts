@@ -99,3 +99,30 @@ describe('runs import', () => {
     expect(strip(back)).toEqual(want);
   }, 60_000);
 });
+
+describe('inverse train tracking (issue 12 items 6–7)', () => {
+  it('records its run in ./mlruns of the directory it was started from: config params, per-epoch losses and R², checkpoint artifact', async () => {
+    const cwd = await tmp();
+    // 200 surfaces × 2 epochs: ~1 s of training; the figures are not judged, only where they land.
+    const r = cli(cwd, 'inverse', 'train', '--synthetic', 'proxy', '--n', '200', '--epochs', '2', '--out', join(cwd, 'm.hlckpt'), '--name', 'tiny');
+    expect(r.status, r.err).toBe(0);
+    const runs = cli(cwd, 'runs', 'list', '--experiment', 'inverse-heston'); // no --tracking-uri: ./mlruns
+    expect(runs.status, runs.err).toBe(0);
+    expect(runs.json.map((x: { run_id: string }) => x.run_id)).toEqual([r.json.run_id]);
+    const show = cli(cwd, 'runs', 'show', r.json.run_id, '--tracking-uri', join(cwd, 'mlruns'));
+    expect(show.json.status).toBe('FINISHED');
+    expect(show.json.tags['mlflow.runName']).toBe('tiny');
+    expect(show.json.params.epochs).toBe('2');
+    expect(show.json.params.lr).toBe('0.002');
+    // Per-epoch metrics at step = epoch number (1, 2), and their values are the printed ones.
+    expect(show.json.metrics.train_loss).toMatchObject({ step: 2, value: r.json.final.train_loss });
+    expect(show.json.metrics.val_loss).toMatchObject({ step: 2, value: r.json.final.val_loss });
+    for (const p of ['kappa', 'theta', 'sigma', 'rho', 'v0']) expect(show.json.metrics[`r2/${p}`].value).toBeCloseTo(r.json.final.val_r2[p], 12);
+    const lines = (await readFile(join(cwd, 'mlruns', show.json.experiment_id, r.json.run_id, 'metrics', 'train_loss'), 'utf8')).trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[2])).toEqual(['1', '2']);
+    const arts = Object.fromEntries(show.json.artifacts.map((a: { path: string; size: number }) => [a.path, a.size]));
+    expect(arts['checkpoint/m.hlckpt']).toBe(r.json.bytes);
+    expect(await readFile(join(cwd, 'mlruns', show.json.experiment_id, r.json.run_id, 'artifacts', 'checkpoint', 'm.hlckpt'))).toEqual(await readFile(join(cwd, 'm.hlckpt')));
+    expect(arts['eval/summary.json']).toBeGreaterThan(0);
+  }, 60_000);
+});
