@@ -19,6 +19,7 @@ import { hestonIvSurface } from '../heston/surface.ts';
 import { readNpz, writeNpz } from '../io/npz.ts';
 import { scalarF64, scalarString, toNumbers, toStrings, type NdArray } from '../io/npy.ts';
 import { SEED_GRID, type Surface } from './types.ts';
+import { checkMaskedVols } from './validate.ts';
 
 export { SEED_GRID };
 
@@ -303,5 +304,8 @@ export function datasetFromNpz(bytes: Uint8Array, fileName = 'dataset.npz'): Hes
   };
   const start = a.start ? toNumbers(a.start)[0]! : 0;
   if (start) ds.start = start;
+  // The reader refuses what no caller can use (issue 14 item 2): a NaN or non-positive vol where
+  // the mask says valid — typically a mask written 1 = valid — named by surface and cell.
+  checkMaskedVols({ iv, mask, kGrid, tGrid, itemName: 'surface' }, fileName);
   return ds;
 }

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { surfaceFromNpz, surfaceToNpz } from '../../../src/core/surface/files.ts';
 import { datasetFromNpz } from '../../../src/core/surface/synthetic.ts';
+import { readNpz, writeNpz } from '../../../src/core/io/npz.ts';
 import { checkLabelledSurfaces } from '../../../src/core/inverse/datasets.ts';
 import { HestonInverseDataset } from '../../../src/core/inverse/datasets.ts';
 import { maskedVolProblem, maskLooksInverted, maskStats } from '../../../src/core/surface/validate.ts';
@@ -48,14 +49,21 @@ describe('a mask the other way round is refused, not used', () => {
     );
   });
 
-  it('the data-set check names the first bad cell exactly, and the encoder refuses it too', () => {
-    const ds = datasetFromNpz(bytes(DATASET), 'd.npz');
+  it('the data-set reader and check name the first bad cell exactly, and the encoder refuses it too', () => {
+    // The reader itself refuses the file; to reach the later checks, read the same arrays with
+    // the mask flipped back (as the user's fix would) and hand the inverted mask in directly.
+    const arrays = readNpz(bytes(DATASET), 'd.npz');
+    const inverted = arrays.mask!.data as Uint8Array;
+    const ok = datasetFromNpz(writeNpz({ ...arrays, mask: { ...arrays.mask!, data: Uint8Array.from(inverted, (m) => 1 - m) } }), 'd.npz');
+    const ds = { ...ok, mask: Uint8Array.from(inverted, (m) => (m ? 1 : 0)) };
     const st = maskStats(ds.iv, ds.mask);
     expect(maskLooksInverted(st)).toBe(true);
     const cells = 30;
     const first = st.first;
     const [s, i, j] = [Math.floor(first / cells), Math.floor((first % cells) / 6), first % 6];
-    expect(() => checkLabelledSurfaces(ds, 'd.npz')).toThrow(`d.npz: iv[${s}, ${i}, ${j}] (surface ${s}, k=${ds.kGrid[i]}, T=${ds.tGrid[j]}) is NaN but mask[${s}, ${i}, ${j}] = 0 calls it valid (and ${st.badUnmasked - 1} more such cells)`);
+    const named = `d.npz: iv[${s}, ${i}, ${j}] (surface ${s}, k=${ds.kGrid[i]}, T=${ds.tGrid[j]}) is NaN but mask[${s}, ${i}, ${j}] = 0 calls it valid (and ${st.badUnmasked - 1} more such cells)`;
+    expect(() => datasetFromNpz(bytes(DATASET), 'd.npz')).toThrow(named);
+    expect(() => checkLabelledSurfaces(ds, 'd.npz')).toThrow(named);
     const norm = { input: 'iv', ivMean: new Array(30).fill(0.5), ivStd: new Array(30).fill(0.1), paramTransform: ['log', 'log', 'log', 'identity', 'log'], paramMean: [0, 0, 0, 0, 0], paramStd: [1, 1, 1, 1, 1] } as never;
     expect(() => HestonInverseDataset.encode(ds, [0, 1], norm)).toThrow(/data set: iv\[.*looks inverted/);
     // With the mask fixed (numpy.ma: 1 where the vol is missing) the same file is accepted.
