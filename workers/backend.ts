@@ -26,5 +26,4 @@ export const backendJobs = {
     const picked = await pickForTraining(BACKEND_ORDER, { preferred: args.preferred, measured: args.measured });
     return { ...picked, info: await backendInfo() };
   }),
-  backendInfo: exclusive(() => backendInfo()),
 };

@@ -16,8 +16,6 @@ export const feedsJobs = {
   binanceSeries: (args: SeriesArgs, ctx: JobContext) => outcome(() => desk().fetchSeries(args, ctx)),
   importSeriesCsv: (args: { text: string; fileName: string }) => outcome(() => desk().importSeriesCsv(args.text, args.fileName)),
   importSurfaceNpz: (args: { bytes: Uint8Array; fileName: string }) => outcome(() => desk().importSurfaceNpz(args.bytes, args.fileName)),
-  listSeries: () => desk().listSeries(),
-  loadSeries: (args: { name: string }) => desk().loadSeries(args.name),
   latestSnapshot: (args: { currency: string }) => desk().latestSnapshot(args.currency),
   exportNpz: (args: { id: string }) => desk().exportNpz(args.id),
   scheduleStart: (args: SnapshotArgs & { intervalMs: number }) => outcome(() => desk().scheduleStart(args)),
