@@ -11,6 +11,7 @@ import { DeribitClient } from '../../src/core/feeds/deribit.ts';
 import { loadBinanceData, seriesFromCsv, seriesToCsv } from '../../src/core/feeds/series.ts';
 import { takeDeribitSnapshot } from '../../src/core/feeds/snapshot.ts';
 import { SEED_GRID } from '../../src/core/surface/types.ts';
+import { DEFAULT_MAX_GAP_K } from '../../src/core/surface/fromQuotes.ts';
 import { buildRealMarketData, realMarketDataToNpz } from '../../src/core/market/realMarketData.ts';
 import { surfaceFromNpz, surfaceToNpz } from '../../src/core/surface/files.ts';
 import type { Surface } from '../../src/core/surface/types.ts';
@@ -39,7 +40,7 @@ const deribitSnapshot: CommandDef = {
   name: 'deribit snapshot',
   summary: 'Deribit option book → one IV surface snapshot (.npz, the seed’s keys)',
   usage: [
-    'deribit snapshot --currency BTC|ETH --out FILE.npz [--base-url URL] [--k-grid -0.4,-0.2,0,0.2,0.4] [--t-grid 0.05,0.1,0.25,0.5,1,2] [--max-gap-k 0.15] [--timeout-ms 15000]',
+    `deribit snapshot --currency BTC|ETH --out FILE.npz [--base-url URL] [--k-grid ${SEED_GRID.kGrid.join(',')}] [--t-grid ${SEED_GRID.tGrid.join(',')}] [--max-gap-k ${DEFAULT_MAX_GAP_K}] [--timeout-ms 15000]`,
     '  k = ln(K/F) per expiry, T in years; mark_iv (percent) is interpolated in total variance; grid points without nearby quotes are masked.',
     '  --base-url defaults to https://www.deribit.com/api/v2 (a mirror or proxy with the same paths works).',
   ].join('\n'),
@@ -55,7 +56,7 @@ const deribitSnapshot: CommandDef = {
         currency,
         kGrid: gridOption(values['k-grid'], '--k-grid', SEED_GRID.kGrid),
         tGrid: gridOption(values['t-grid'], '--t-grid', SEED_GRID.tGrid),
-        maxGapK: numberOption(values['max-gap-k'], '--max-gap-k', 0.15),
+        maxGapK: numberOption(values['max-gap-k'], '--max-gap-k', DEFAULT_MAX_GAP_K),
       },
       ctx,
     );

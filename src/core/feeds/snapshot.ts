@@ -17,7 +17,7 @@ export interface SnapshotOptions {
   currency: string;
   kGrid?: number[];
   tGrid?: number[];
-  /** Grid points farther than this in k from every quote of an expiry are masked (default 0.15). */
+  /** Grid points farther than this in k from every quote of an expiry are masked (default DEFAULT_MAX_GAP_K, surface/fromQuotes.ts). */
   maxGapK?: number;
   /** Hold vols flat in T outside the quoted expiries instead of masking them. */
   extrapolate?: boolean;

@@ -28,6 +28,13 @@ export interface OptionQuote {
   forward: number;
 }
 
+/**
+ * Default largest gap in k = ln(K/F) between a grid point and its expiry's nearest quote before
+ * the point is masked (a wing with no quotes near it is not invented). Declared once for the CLI's
+ * `deribit snapshot --max-gap-k`, the Data page and this function, which each used to write 0.15.
+ */
+export const DEFAULT_MAX_GAP_K = 0.15;
+
 export interface QuotesToSurfaceOptions {
   kGrid: number[];
   tGrid: number[];
@@ -36,7 +43,7 @@ export interface QuotesToSurfaceOptions {
   timestamp: number;
   source: string;
   name?: string;
-  /** A grid point farther than this (in k) from the nearest quote of its expiry is masked. Default 0.15. */
+  /** A grid point farther than this (in k) from the nearest quote of its expiry is masked. Default DEFAULT_MAX_GAP_K. */
   maxGapK?: number;
   /** Hold vols flat in T before the first / after the last expiry instead of masking. Default false. */
   extrapolate?: boolean;
@@ -110,7 +117,7 @@ export function quotesToSurface(quotes: readonly OptionQuote[], opts: QuotesToSu
   if (gp.length) throw new InputError(gp.join('; '), where);
   if (quotes.length === 0) throw new InputError('no option quotes to build a surface from', where);
   const smiles = smilesFromQuotes(quotes, where);
-  const maxGapK = opts.maxGapK ?? 0.15;
+  const maxGapK = opts.maxGapK ?? DEFAULT_MAX_GAP_K;
   const nk = opts.kGrid.length;
   const nt = opts.tGrid.length;
   const iv = new Float64Array(nk * nt);

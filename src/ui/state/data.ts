@@ -8,6 +8,7 @@ import type { ConfigSpec } from '../../core/config.ts';
 import { DERIBIT_BASE_URL, DERIBIT_WS_URL } from '../../core/feeds/deribit.ts';
 import { BINANCE_FUTURES_URL, BINANCE_SPOT_URL } from '../../core/feeds/binance.ts';
 import { SEED_GRID } from '../../core/surface/types.ts';
+import { DEFAULT_MAX_GAP_K } from '../../core/surface/fromQuotes.ts';
 
 export interface DataState {
   deribitBaseUrl: string;
@@ -38,7 +39,7 @@ export const DATA_STATE_SPEC: ConfigSpec<DataState> = {
   currency: { default: 'BTC', choices: ['BTC', 'ETH'], doc: 'Deribit option currency' },
   kGrid: { default: SEED_GRID.kGrid.join(', '), doc: 'snapshot k = ln(K/F) grid' },
   tGrid: { default: SEED_GRID.tGrid.join(', '), doc: 'snapshot maturity grid, years' },
-  maxGapK: { default: 0.15, min: 0.01, max: 2, doc: 'largest gap in k a snapshot point may be interpolated across' },
+  maxGapK: { default: DEFAULT_MAX_GAP_K, min: 0.01, max: 2, doc: 'largest gap in k a snapshot point may be interpolated across' },
   intervalMin: { default: 15, integer: true, min: 1, max: 1440, doc: 'minutes between scheduled snapshots' },
   symbol: { default: 'BTCUSDT', doc: 'Binance symbol' },
   interval: { default: '1h', choices: ['5m', '15m', '1h', '4h', '1d'], doc: 'Binance bar interval' },
