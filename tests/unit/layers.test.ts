@@ -140,6 +140,10 @@ describe('core packages point one way', () => {
   it('shows the same order in the README architecture section', () => {
     const readme = readFileSync('README.md', 'utf8');
     expect(CORE_LAYERS.flat()).toContain('inverse');
-    expect(readme).toContain(layerOrderText());
+    // Inside the "## Architecture" section (issue 14: "the README's architecture section shows the layer order").
+    const start = readme.indexOf('\n## Architecture');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const next = readme.indexOf('\n## ', start + 1);
+    expect(readme.slice(start, next < 0 ? undefined : next)).toContain(layerOrderText());
   });
 });
