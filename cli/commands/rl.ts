@@ -79,7 +79,11 @@ ${configHelp(SIM_MARKET_CONFIG_SPEC)}`,
     const json = v.config ? readJsonInput(v.config) : {};
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new InputError('must be a JSON object', v.config);
     const over: Record<string, number> = {};
-    if (v.steps !== undefined) over.nSteps = intOption(v.steps, '--steps');
+    if (v.steps !== undefined) {
+      over.nSteps = intOption(v.steps, '--steps');
+      // Named here: the config check below would blame --config for a flag's value.
+      if (over.nSteps < 2) throw new InputError(`--steps must be ≥ 2 (every step but the last trades at its price and settles at the next), got ${over.nSteps}`);
+    }
     if (v.seed !== undefined) over.seed = intOption(v.seed, '--seed');
     if (v.preset !== undefined && (kind !== 'heston' || v.preset !== 'regimes')) throw new InputError(`--preset ${v.preset}: the only preset is "regimes", for --kind heston`);
     const where = v.config ?? '--config';

@@ -44,7 +44,9 @@ describe('rl simulate', () => {
     const h = (await cmd('rl simulate').run(['--kind', 'heston', '--steps', '300', '--seed', '2', '--preset', 'regimes', '--config', cfg, '--out', join(dir, 'h.npz')], {})) as Record<string, unknown>;
     expect(h.regimes).toBe(2);
     await expect(cmd('rl simulate').run(['--kind', 'bs', '--steps', '5', '--out', out], {})).rejects.toThrow(/--kind must be gbm or heston/);
-    await expect(cmd('rl simulate').run(['--kind', 'gbm', '--steps', '1', '--out', out], {})).rejects.toThrow(/nSteps: must be ≥ 2/);
+    await expect(cmd('rl simulate').run(['--kind', 'gbm', '--steps', '1', '--out', out], {})).rejects.toThrow(/^--steps must be ≥ 2.*got 1$/);
+    writeFileSync(cfg, JSON.stringify({ nSteps: 1 }));
+    await expect(cmd('rl simulate').run(['--kind', 'gbm', '--config', cfg, '--out', out], {})).rejects.toThrow(/gbm\.json: nSteps: must be ≥ 2/);
   });
 });
 
