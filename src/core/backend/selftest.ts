@@ -23,6 +23,7 @@ import { Rng } from '../math/rng.ts';
 import { biasAdd, denseConv2d, fastMatMul, strideMaxPool } from '../nn/patchConv.ts';
 import { AdamW } from '../nn/adamw.ts';
 import { SELFTEST_BATCH_SIZE } from './estimate.ts';
+import { DEFAULT_SELFTEST_SETTINGS } from './selftestConfig.ts';
 import { throwIfAborted, type JobContext } from '../jobs.ts';
 import { errorMessage } from '../errors.ts';
 import { activeBackendName, initBackend, isBackendName, type BackendName } from './backends.ts';
@@ -307,9 +308,9 @@ async function timeReps(fn: () => Promise<unknown>, reps: number, signal?: Abort
  * for a failing backend: the report says which checks failed and why.
  */
 export async function runSelftest(opts: SelftestOptions, ctx: JobContext = {}): Promise<SelftestReport> {
-  const size = opts.size ?? 128;
+  const size = opts.size ?? DEFAULT_SELFTEST_SETTINGS.size;
   const reps = Math.max(1, opts.reps ?? 1);
-  const seed = opts.seed ?? 20240607;
+  const seed = opts.seed ?? DEFAULT_SELFTEST_SETTINGS.seed;
   const backends = opts.backends.filter(isBackendName);
   const previous = (() => {
     try {
