@@ -11,7 +11,7 @@ import type { JobContext } from '../../src/core/jobs.ts';
 import { initBackend, isBackendName } from '../../src/core/backend/backends.ts';
 import { decodeCheckpoint, encodeCheckpoint, type JsonValue, type LoadedCheckpoint } from '../../src/core/inverse/checkpoint.ts';
 import { generateDataset, datasetFromNpz, type HestonDataset, type SynthKind } from '../../src/core/surface/synthetic.ts';
-import { parseSurfaceBytes } from '../../src/core/surface/files.ts';
+import { parseSurfaceBytes, type ParsedSurfaceFile } from '../../src/core/surface/files.ts';
 import { parseIvUnit, type IvUnit } from '../../src/core/surface/units.ts';
 import { resampleSurface } from '../../src/core/surface/resample.ts';
 import type { Surface } from '../../src/core/surface/types.ts';
@@ -23,6 +23,7 @@ import { evaluateInverse } from '../../src/core/inverse/evaluate.ts';
 import { predictSurfaces } from '../../src/core/inverse/predict.ts';
 import { evaluationHooks } from '../../src/core/inverse/hooks.ts';
 import { intOption, parse, type CommandDef } from '../io.ts';
+import { assumptionsJson } from './surface.ts';
 import { TRACKING_HELP, TRACKING_OPTIONS, startRunFromArgs } from '../tracking.ts';
 import { configParams, runTracked, trackProgress } from '../../src/core/tracking/tracker.ts';
 
@@ -53,11 +54,15 @@ export async function loadCheckpointFile(file: string): Promise<LoadedCheckpoint
   return decodeCheckpoint(readBytes(file), basename(file));
 }
 
-/** A surface file (.npz or .csv); `ivUnit` is --iv-unit (default: what the file states or its format's unit). */
-function readSurfaceFile(file: string, ivUnit?: IvUnit): Surface {
-  const { surface: s } = parseSurfaceBytes(readBytes(file), basename(file), ivUnit ? { ivUnit } : {});
-  s.name ??= basename(file);
-  return s;
+/**
+ * A surface file (.npz or .csv); `ivUnit` is --iv-unit (default: what the file states or its
+ * format's unit). The reader's warnings and assumptions (unit, spot, timestamp and where each came
+ * from) come back so the command can show them (issue 15 item 3).
+ */
+function readSurfaceFile(file: string, ivUnit?: IvUnit): ParsedSurfaceFile {
+  const parsed = parseSurfaceBytes(readBytes(file), basename(file), ivUnit ? { ivUnit } : {});
+  parsed.surface.name ??= basename(file);
+  return parsed;
 }
 
 /** --iv-unit pct|decimal, shared by the commands that read surface files. */
@@ -157,7 +162,12 @@ ${configHelp(TRAIN_CONFIG_SPEC)}`,
     const init = v.init ? await loadCheckpointFile(v.init) : undefined;
     // The model's grid: the starting checkpoint's, else the synthetic data's (a new model is built on it).
     const grid = init?.grid ?? (data ? { kGrid: [...data.ds.kGrid], tGrid: [...data.ds.tGrid] } : undefined);
-    const real = (v.real ?? []).map((file) => onModelGrid(readSurfaceFile(file, ivUnitFlag(v['iv-unit'])), grid, v.resample, file));
+    const real = (v.real ?? []).map((file) => {
+      const parsed = readSurfaceFile(file, ivUnitFlag(v['iv-unit']));
+      // The JSON out is about the training; what a reader had to assume goes to stderr before it starts.
+      for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
+      return onModelGrid(parsed.surface, grid, v.resample, file);
+    });
     const store = v.state ? new FileStore(v.state) : undefined;
     let resume: ResumeState | undefined;
     if (v.resume) {
@@ -286,8 +296,10 @@ const predict: CommandDef = {
   summary: 'Heston parameters of a surface file from a checkpoint (one forward pass)',
   usage: `npm run --silent cli -- inverse predict --ckpt CKPT --surface FILE.npz|FILE.csv [--iv-unit pct|decimal] [--resample] [--latent]
 
-  Prints {"warning"?, "params":{kappa,theta,sigma,rho,v0}, "checkpoint", "training_distance"}: the
-  parameters always lie inside the model's domain (bounded outputs); "warning" (also on stderr)
+  Prints {"warning"?, "params":{kappa,theta,sigma,rho,v0}, "checkpoint", "training_distance", "assumptions",
+  "warnings"?}: the parameters always lie inside the model's domain (bounded outputs); "assumptions"
+  is what the file reader assumed (iv_unit, spot, timestamp and where each came from) and "warnings"
+  its notes (e.g. a unit it had to infer); "warning" (also on stderr)
   says when the surface is far outside the training data (per-cell z > 4, RMS z > 2.5, > 20 % of
   points outside the trained vol range). A surface on another grid is refused unless
   --resample is given (then it is resampled onto the checkpoint's grid first). --latent adds the
@@ -305,8 +317,8 @@ const predict: CommandDef = {
     if (!v.surface) throw new InputError('missing required option --surface FILE');
     await useBackend(v.backend);
     const ck = await loadCheckpointFile(v.ckpt);
-    let s = readSurfaceFile(v.surface, ivUnitFlag(v['iv-unit']));
-    s = onModelGrid(s, ck.grid, v.resample, v.surface);
+    const parsed = readSurfaceFile(v.surface, ivUnitFlag(v['iv-unit']));
+    const s = onModelGrid(parsed.surface, ck.grid, v.resample, v.surface);
     const [p] = await predictSurfaces(ck, [s]);
     // The warning comes first (and on stderr): a surface far from the training data gets an
     // extrapolated answer, which must not read as a result.
@@ -320,6 +332,8 @@ const predict: CommandDef = {
       params: p!.params,
       checkpoint: { name: ck.name, hash: ck.hash },
       training_distance: { outside: d.outside, max_z: d.maxZ, rms_z: d.rmsZ, outside_range: d.outsideRange, usable: d.usable },
+      assumptions: assumptionsJson(parsed.assumptions),
+      ...(parsed.warnings.length ? { warnings: parsed.warnings } : {}),
     });
     if (v.latent) {
       out.latent = p!.latent;

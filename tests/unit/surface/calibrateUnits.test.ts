@@ -65,10 +65,21 @@ describe('inverse predict reads vols in the unit it is told', () => {
     const predict = inverseCommands.find((c) => c.name === 'inverse predict')!;
     const args = ['--ckpt', 'public/checkpoints/seed-grid-heston.hlckpt', '--surface', f, '--backend', 'cpu'];
     await expect(predict.run(args, {})).rejects.toThrow(/pct\.npz: iv_surface\[0, 0\] \(k=-0\.4, T=0\.05\): vol [\d.]+, read as DECIMALS \(the format's unit\), is/);
-    const r = (await predict.run([...args, '--iv-unit', 'pct'], {})) as { params: Record<string, number> };
+    const r = (await predict.run([...args, '--iv-unit', 'pct'], {})) as { params: Record<string, number>; assumptions: Record<string, string>; warnings?: string[] };
+    // What the reader assumed is printed with the answer (issue 15 item 3: wherever a file is read).
+    expect(r.assumptions).toEqual({ iv_unit: 'percent', iv_unit_from: 'option', spot_from: 'file', timestamp_from: 'file' });
+    expect(r.warnings).toBeUndefined();
     // ±25 % around θ = 0.2: the point is the unit (vols 100× too large land θ on its bound), not the
     // network's accuracy, which tests/unit/inverse/bundledCheckpoint.test.ts holds.
     expect(r.params.theta).toBeGreaterThan(0.15);
     expect(r.params.theta).toBeLessThan(0.25);
+    // A CSV that does not state its unit: the inferred unit is shown, and the reader's note with it.
+    const csv = join(dir, 'pct.csv');
+    writeFileSync(csv, `# spot=100\n# timestamp=2024-01-01T00:00:00Z\nk,${SEED_GRID.tGrid.join(',')}\n${SEED_GRID.kGrid.map((k, i) => `${k},${SEED_GRID.tGrid.map((_, j) => (iv[i * SEED_GRID.tGrid.length + j]! * 100).toFixed(4)).join(',')}`).join('\n')}\n`);
+    const c = (await predict.run(['--ckpt', 'public/checkpoints/seed-grid-heston.hlckpt', '--surface', csv, '--backend', 'cpu'], {})) as { params: Record<string, number>; assumptions: Record<string, string>; warnings?: string[] };
+    expect(c.assumptions.iv_unit).toBe('percent');
+    expect(c.assumptions.iv_unit_from).toBe('inferred');
+    expect(c.warnings?.join('\n')).toMatch(/pct\.csv: the IV unit is not stated; read as PERCENT/);
+    expect(c.params.theta).toBeCloseTo(r.params.theta, 3);
   });
 });
