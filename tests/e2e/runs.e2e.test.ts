@@ -135,6 +135,13 @@ describe('Runs page', () => {
       await expect.poll(() => page.locator('[data-testid=runs-tags]').textContent()).toContain('verdict');
       await page.click('[data-testid=runs-delete]');
       await expect.poll(() => page.locator('[data-testid=runs-row]').count()).toBe(1);
+      // An imported run's checkpoint opens on its page: the Inverse page lists it, from that run.
+      await page.locator('[data-testid=runs-open]').first().click();
+      const runId = await page.locator('[data-testid=runs-row]').first().getAttribute('data-run');
+      await page.locator('[data-testid=runs-artifact-open]').click();
+      await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/inverse');
+      await expect.poll(() => page.locator('[data-testid=inv-ckpt-table]').textContent(), { timeout: 20_000 }).toContain(`run:${runId ?? ''}`);
+      expect(runId).toMatch(/^[0-9a-f]{32}$/);
       expect(fresh.errors).toEqual([]);
     } finally {
       await fresh.close();
