@@ -124,6 +124,14 @@ export interface TrackerOptions {
 export const DEFAULT_EXPERIMENT = 'Default';
 const KILL_REASON_TAG = 'heston-lab.killed_reason';
 
+/** Run tags as MLflow validates them: key rules, string values of at most LIMITS.runTagValue. */
+function checkTags(tags: Record<string, string>): void {
+  for (const [k, v] of Object.entries(tags)) {
+    validateKey(k, 'tag');
+    if (typeof v !== 'string') throw new InputError(`tag ${k} must be a string`, 'tag');
+    if (v.length > LIMITS.runTagValue) throw new InputError(`tag ${k} is ${v.length} characters; MLflow allows ${LIMITS.runTagValue}`, 'tag');
+  }
+}
 export class LabTracker implements Tracker {
   private readonly now: () => number;
   private readonly rand: RandomBytes;
@@ -330,11 +338,7 @@ export class LabTracker implements Tracker {
 
   /** @internal used by ActiveRun too */
   async writeTags(expId: string, runId: string, tags: Record<string, string>): Promise<void> {
-    for (const [k, v] of Object.entries(tags)) {
-      validateKey(k, 'tag');
-      if (typeof v !== 'string') throw new InputError(`tag ${k} must be a string`, 'tag');
-      if (v.length > LIMITS.runTagValue) throw new InputError(`tag ${k} is ${v.length} characters; MLflow allows ${LIMITS.runTagValue}`, 'tag');
-    }
+    checkTags(tags);
     for (const [k, v] of Object.entries(tags)) await this.io.write(joinPath(runDir(expId, runId), 'tags', k), utf8.encode(v));
   }
 
@@ -379,7 +383,9 @@ export class LabTracker implements Tracker {
     await this.ensureDefaultExperiment();
     const exp = await this.getOrCreateExperiment(o.experiment);
     if (exp.lifecycleStage !== 'active') throw new InputError(`experiment "${o.experiment}" is deleted; restore it or use another name`, 'experiment');
-    for (const k of Object.keys(o.tags ?? {})) validateKey(k, 'tag');
+    // Everything that can be refused is checked before meta.yaml exists: a refusal after it would
+    // leave a RUNNING run with no owner tag, which no sweep could ever mark KILLED.
+    checkTags({ ...(o.name !== undefined ? { [TAG.runName]: o.name } : {}), ...(o.tags ?? {}) });
     for (const k of Object.keys(o.params ?? {})) validateKey(k, 'param');
     let runId = newRunId(this.rand);
     const taken = new Set(await listRunFolders(this.io, exp.experimentId));

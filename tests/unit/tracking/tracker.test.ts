@@ -85,6 +85,24 @@ describe('params, metrics, end', () => {
     expect(() => run.logMetrics(4, { x: 1 })).toThrow(/has ended/);
   });
 
+  it("MLflow's length limits: 250-character keys, 8000-character tag values, 500-character experiment names; a refused start leaves no run", async () => {
+    const tree = new MemoryTree();
+    const tracker = new LabTracker(tree, fixedOpts());
+    const k250 = 'k'.repeat(LIMITS.keyLength);
+    const run = await tracker.startRun({ experiment: 'limits', params: { [k250]: 1 }, tags: { t: 'v'.repeat(LIMITS.runTagValue) } });
+    expect(() => run.logMetrics(0, { [k250]: 1 })).not.toThrow();
+    expect(() => run.logMetrics(0, { [k250 + 'k']: 1 })).toThrow(/251 characters; MLflow allows 250/);
+    await expect(run.logParams({ [k250 + 'k']: 1 })).rejects.toThrow(/251 characters/);
+    await expect(run.setTags({ t2: 'v'.repeat(LIMITS.runTagValue + 1) })).rejects.toThrow(/tag t2 is 8001 characters; MLflow allows 8000/);
+    await run.end();
+    // Refused before meta.yaml is written: no RUNNING run without an owner is left behind.
+    await expect(tracker.startRun({ experiment: 'limits', tags: { t: 'v'.repeat(LIMITS.runTagValue + 1) } })).rejects.toThrow(/8001 characters/);
+    await expect(tracker.startRun({ experiment: 'limits', name: 'n'.repeat(LIMITS.runTagValue + 1) })).rejects.toThrow(/mlflow\.runName is 8001 characters/);
+    await expect(tracker.startRun({ experiment: 'limits', tags: { 'bad key!': 'x' } })).rejects.toThrow(/may contain only/);
+    await expect(tracker.startRun({ experiment: 'e'.repeat(LIMITS.experimentName + 1) })).rejects.toThrow(/501 characters; MLflow allows 500/);
+    expect((await tracker.listRuns({ experimentName: 'limits' })).map((r) => r.info.status)).toEqual(['FINISHED']);
+  });
+
   it('flushes by itself: after flushPoints points, and on the timer', async () => {
     const tree = new MemoryTree();
     const tracker = new LabTracker(tree, { ...fixedOpts(), flushPoints: 10, flushIntervalMs: 20 });
