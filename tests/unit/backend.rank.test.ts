@@ -83,6 +83,24 @@ describe('pickForTraining', () => {
     expect(r.active).toBe('wasm');
     expect(r.softwareGpu).toEqual({ backend: 'webgpu', renderer: 'SwiftShader' });
     expect(r.reason).toMatch(/SwiftShader, a software renderer/);
+    // webgl is tried too (a hardware WebGL would win); here it is SwiftShader as well.
+    expect(r.attempts.map((a) => [a.name, a.softwareRenderer])).toEqual([['webgpu', 'SwiftShader'], ['webgl', 'SwiftShader'], ['wasm', undefined]]);
+  });
+
+  it('a software WebGPU adapter beside a hardware WebGL: auto trains on webgl, and flags nothing', async () => {
+    sim.works.set('webgpu', 'google swiftshader').set('webgl', 'ANGLE (NVIDIA, NVIDIA GeForce RTX 4090 Direct3D11 vs_5_0 ps_5_0)').set('wasm', '').set('cpu', '');
+    const r = await pickForTraining();
+    expect(r.active).toBe('webgl');
+    expect(r.softwareGpu).toBeUndefined();
+    expect(r.reason).toMatch(/webgl: a hardware GPU \(webgpu runs on SwiftShader/);
+  });
+
+  it('a software GPU never outranks wasm, even when a measurement put cpu above wasm', async () => {
+    sim.works.set('webgpu', 'llvmpipe (LLVM 15.0.7, 256 bits)').set('wasm', '').set('cpu', '');
+    const measured = measuredSpeeds(report({ wasm: 1, webgl: 3, cpu: 0.5 }));
+    expect(rankForTraining(undefined, measured)).toEqual(['webgpu', 'cpu', 'wasm', 'webgl']);
+    const r = await pickForTraining(undefined, { measured });
+    expect(r).toMatchObject({ active: 'wasm', softwareGpu: { backend: 'webgpu', renderer: 'llvmpipe' } });
     expect(r.attempts.map((a) => a.name)).toEqual(['webgpu', 'wasm']);
   });
 
