@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_REWARD_CONFIG, RewardEngine, perYearRewardConfig, simpleReward } from '../../../src/core/rl/rewardEngine.ts';
-import { DEFAULT_ENV_CONFIG, effectiveRewardConfig, parseEnvConfig, resolveEnvConfig } from '../../../src/core/rl/envConfig.ts';
+import { DEFAULT_ENV_CONFIG, ENV_CONFIG_SPEC, effectiveRewardConfig, parseEnvConfig, resolveEnvConfig } from '../../../src/core/rl/envConfig.ts';
 import { InputError } from '../../../src/core/errors.ts';
 
 /** Only one penalty on at a time, so each term is read off the reward alone. */
@@ -125,6 +125,16 @@ describe('EnvConfig (ENV.json)', () => {
       window: 16,
       rewardConfig: DEFAULT_REWARD_CONFIG,
     });
+  });
+
+  it('says where the page form and --help show it that the seed preset teaches an agent to stay flat, with the right ratio', () => {
+    // The ratio the doc quotes: full-exposure leverage penalty per step / expected hourly return at a
+    // 60 %/yr drift = 0.05 / (0.6/8760) ≈ 730; the perYear preset's per-step charge is ≈ 0.08× that return.
+    const hourly = 1 / 8760;
+    expect(DEFAULT_REWARD_CONFIG.leveragePenalty / (0.6 * hourly)).toBeGreaterThan(650);
+    expect(DEFAULT_REWARD_CONFIG.leveragePenalty / (0.6 * hourly)).toBeLessThan(750);
+    expect(perYearRewardConfig(hourly).leveragePenalty / (0.6 * hourly)).toBeCloseTo(0.05 / 0.6, 12);
+    expect(ENV_CONFIG_SPEC.rewardPreset.doc).toMatch(/~700× the expected return.*stay flat.*perYear/);
   });
 
   it('fills omitted keys, nested ones included, and refuses unknown keys naming them', () => {
