@@ -120,6 +120,23 @@ describe('Runs page', () => {
       await page.locator('[data-testid=runs-open]').first().click();
       await expect.poll(() => page.locator('[data-testid=runs-artifacts] td.l').count(), { timeout: 10_000 }).toBe(3);
       await screenshot(page, 'runs-imported');
+      // Sort by a metric column (ascending, then descending) and choose columns.
+      const losses = async () => (await page.locator('[data-testid="runs-cell-metrics.train_loss"]').allTextContents()).map(Number);
+      const lossHeader = page.locator('[data-testid="runs-col-metrics.train_loss"]');
+      await lossHeader.click();
+      await expect.poll(() => lossHeader.textContent()).toContain('▲');
+      const asc = await losses();
+      expect(asc).toHaveLength(2);
+      expect(asc[0]).not.toBe(asc[1]); // two settings, two losses: the order is visible
+      expect(asc).toEqual([...asc].sort((a, b) => a - b));
+      await lossHeader.click();
+      await expect.poll(() => lossHeader.textContent()).toContain('▼');
+      await expect.poll(losses).toEqual([...asc].reverse());
+      await page.click('text=columns');
+      await page.locator('.cols label', { hasText: /^\s*params\.lr\s*$/ }).locator('input').check();
+      await expect.poll(() => page.locator('[data-testid="runs-cell-params.lr"]').allTextContents()).toEqual(expect.arrayContaining(['0.002', '0.005']));
+      await page.locator('.cols label', { hasText: /^\s*metrics\.train_loss\s*$/ }).locator('input').uncheck();
+      await expect.poll(() => page.locator('[data-testid="runs-col-metrics.train_loss"]').count()).toBe(0);
       // Filter (MLflow syntax), rename, tag and delete act on the stored runs.
       await page.fill('[data-testid=runs-filter]', "params.lr = '0.005'");
       await expect.poll(() => page.locator('[data-testid=runs-row]').count()).toBe(1);
