@@ -8,7 +8,7 @@ import { InputError } from '../errors.ts';
 import { CancelledError, type JobContext } from '../jobs.ts';
 import type { Store } from '../store/store.ts';
 import type { ActiveRun, Tracker } from '../tracking/tracker.ts';
-import { DeribitStream, liveChannels, type WebSocketCtor } from '../feeds/deribitStream.ts';
+import { DeribitStream, type WebSocketCtor } from '../feeds/deribitStream.ts';
 import { QuoteStore, type PartitionInfo, type StoreSummary } from './quoteStore.ts';
 import { readQuotesCsv, writeQuotesCsv, type QuoteRecord, type SmileIvUnit } from './quotes.ts';
 import { DEFAULT_SESSION, type SessionConfig } from './session.ts';
@@ -17,7 +17,7 @@ import { datasetConfigOf, DEFAULT_SMILE_TRAIN_CONFIG, SMILE_TRAIN_SPEC, trainSmi
 import { resolveConfig } from '../config.ts';
 import { decodeSmileCheckpoint, netFromCheckpoint, type LoadedSmileCheckpoint } from './checkpoint.ts';
 import { predictSmile, type PredictedSmile, type SmileEvaluation } from './evaluate.ts';
-import { QuoteRecorder, type RecorderStats } from './recorder.ts';
+import { QuoteRecorder, recordChannels, type RecorderStats } from './recorder.ts';
 import type { SmileNet } from './models/registry.ts';
 
 export interface SmileJobDeps {
@@ -179,6 +179,8 @@ export interface RecordArgs {
   currency: string;
   samplingMs: number;
   url?: string;
+  /** Chosen contracts' instrument names (their tickers, with bid / ask); empty or absent: the whole chain's marks. */
+  contracts?: string[];
   /** Predict the next smile after every sample with this checkpoint. */
   bytes?: Uint8Array;
   expiryMs?: number;
@@ -186,6 +188,7 @@ export interface RecordArgs {
 
 /** Records until cancelled (the page's Stop): resolves with the final stats. */
 export async function recordJob(deps: SmileJobDeps & { WebSocket: WebSocketCtor; clock?: { now(): number } }, a: RecordArgs, ctx: JobContext): Promise<RecorderStats> {
+  const channels = recordChannels(a.currency, a.contracts); // InputError before anything starts
   const model = a.bytes ? await useCheckpoint(a.bytes) : undefined;
   Object.assign(live, { stats: null, lastSample: [], prediction: null, predictionError: null });
   const rec = new QuoteRecorder(
@@ -208,7 +211,7 @@ export async function recordJob(deps: SmileJobDeps & { WebSocket: WebSocketCtor;
       },
     },
   );
-  const stream = new DeribitStream({ url: a.url ?? 'wss://www.deribit.com/ws/api/v2', WebSocket: deps.WebSocket, channels: liveChannels(a.currency) }, rec.handlers());
+  const stream = new DeribitStream({ url: a.url ?? 'wss://www.deribit.com/ws/api/v2', WebSocket: deps.WebSocket, channels }, rec.handlers());
   stream.start();
   rec.start();
   try {
