@@ -66,7 +66,8 @@ export function defaultsOf<C>(spec: ConfigSpec<C>): C {
 function checkNumber(v: number, f: FieldSpec<unknown>, where: string): void {
   if (!Number.isFinite(v)) throw new InputError(`must be a finite number, got ${v}`, where);
   if (f.integer && !Number.isInteger(v)) throw new InputError(`must be a whole number, got ${v}`, where);
-  if (f.min !== undefined && v < f.min) throw new InputError(`must be ≥ ${f.min}, got ${v}`, where);
+  // `min: Number.MIN_VALUE` is how a spec says "strictly positive"; say it that way.
+  if (f.min !== undefined && v < f.min) throw new InputError(f.min === Number.MIN_VALUE ? `must be > 0, got ${v}` : `must be ≥ ${f.min}, got ${v}`, where);
   if (f.max !== undefined && v > f.max) throw new InputError(`must be ≤ ${f.max}, got ${v}`, where);
 }
 
