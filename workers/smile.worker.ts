@@ -23,6 +23,7 @@ export const smileJobs = {
   view: () => smile.storeView(deps),
   importQuotes: (a: Parameters<typeof smile.importQuotesJob>[1]) => smile.importQuotesJob(deps, a),
   exportQuotes: (a: smile.QuoteSelection) => smile.exportQuotesJob(deps, a),
+  setRetention: (a: Parameters<typeof smile.setRetentionJob>[1]) => smile.setRetentionJob(deps, a),
   clearQuotes: async () => (await deps.quotes.clear(), smile.storeView(deps)),
   previewDataset: (a: Parameters<typeof smile.previewDatasetJob>[1]) => smile.previewDatasetJob(deps, a),
   train: (a: Parameters<typeof smile.trainJob>[1], ctx: JobContext) => smile.trainJob(deps, a, ctx),

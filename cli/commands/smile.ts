@@ -13,7 +13,7 @@ import { configFlags, configFromFlags, configHelp, resolveConfig } from '../../s
 import { FileStore } from '../../src/core/store/files.ts';
 import { namespaced } from '../../src/core/store/store.ts';
 import { runTracked } from '../../src/core/tracking/tracker.ts';
-import { QuoteStore } from '../../src/core/smile/quoteStore.ts';
+import { DEFAULT_QUOTE_RETENTION, QUOTE_RETENTION_SPEC, QuoteStore, retentionLimits } from '../../src/core/smile/quoteStore.ts';
 import { isoTime, parseExpiry, parseIvUnit, readQuotesCsv, writeQuotesCsv, type ReadQuotesResult, type SmileIvUnit } from '../../src/core/smile/quotes.ts';
 import { checkSession, CRYPTO_SESSION, SPY_SESSION, type SessionConfig } from '../../src/core/smile/session.ts';
 import { featureMatrix, SEED_FEATURES } from '../../src/core/smile/optionFeatures.ts';
@@ -98,16 +98,23 @@ const importCmd: CommandDef = {
   --in FILE                     quotes in the long layout: ts_utc, underlying, expiry, strike, right, iv,
                                 spot_price [, bid, ask, mark] (README, "Smile forecasting")
   --store DIR                   the quote store (one file per day partition; created if missing)
+${configHelp(QUOTE_RETENTION_SPEC)}
+                                (retention applies to what the store already holds and to this import)
 ${SESSION_HELP}
-Prints {"imported", "store": {count, bytes, partitions, first, last, underlyings, expiries}}.`,
+Prints {"imported", "dropped", "store": {count, bytes, partitions, first, last, underlyings, expiries}}
+("dropped": quotes the retention limits removed).`,
   async run(argv) {
-    const { values: v } = parse(argv, { in: { type: 'string' }, store: { type: 'string' }, ...SESSION_OPTIONS });
+    const { values: v } = parse(argv, { in: { type: 'string' }, store: { type: 'string' }, ...SESSION_OPTIONS, ...configFlags(QUOTE_RETENTION_SPEC) });
     const file = requireOption(v.in, '--in');
     const dir = requireOption(v.store, '--store');
+    const retention = configFromFlags(QUOTE_RETENTION_SPEC, v);
     const { quotes, ivUnit } = readQuotesFile(file, sessionFrom(v), ivUnitFrom(v));
     const store = quoteStoreAt(dir);
+    // Limits first, so the write below keeps to them too.
+    if (Object.keys(retention).length) await store.setRetention(retentionLimits({ ...DEFAULT_QUOTE_RETENTION, ...retention }));
     const imported = await store.write(quotes);
-    return { imported, iv_unit_read: ivUnit, store: summaryJson(await store.summary()) };
+    const s = await store.summary();
+    return { imported, dropped: store.droppedByRetention, iv_unit_read: ivUnit, store: summaryJson(s) };
   },
 };
 

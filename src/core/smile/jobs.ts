@@ -9,7 +9,7 @@ import { CancelledError, type JobContext } from '../jobs.ts';
 import type { Store } from '../store/store.ts';
 import type { ActiveRun, Tracker } from '../tracking/tracker.ts';
 import { DeribitStream, type WebSocketCtor } from '../feeds/deribitStream.ts';
-import { QuoteStore, type PartitionInfo, type StoreSummary } from './quoteStore.ts';
+import { QUOTE_RETENTION_SPEC, QuoteStore, retentionLimits, type PartitionInfo, type QuoteRetention, type QuoteStoreConfig, type StoreSummary } from './quoteStore.ts';
 import { readQuotesCsv, writeQuotesCsv, type QuoteRecord, type SmileIvUnit } from './quotes.ts';
 import { DEFAULT_SESSION, type SessionConfig } from './session.ts';
 import { buildSmileDataset } from './sequences.ts';
@@ -47,10 +47,20 @@ async function selectQuotes(deps: SmileJobDeps, sel: QuoteSelection = {}): Promi
 export interface StoreView {
   summary: StoreSummary;
   partitions: PartitionInfo[];
+  /** The retention limits in force (null: none). */
+  limits: Pick<QuoteStoreConfig, 'retentionMs' | 'maxBytes'>;
 }
 
 export async function storeView(deps: SmileJobDeps): Promise<StoreView> {
-  return { summary: await deps.quotes.summary(), partitions: await deps.quotes.partitions() };
+  const { retentionMs, maxBytes } = deps.quotes.config;
+  return { summary: await deps.quotes.summary(), partitions: await deps.quotes.partitions(), limits: { retentionMs, maxBytes } };
+}
+
+/** Sets the store's retention (the page's fields) and applies it now: the quotes it dropped and the store after. */
+export async function setRetentionJob(deps: SmileJobDeps, a: Partial<QuoteRetention>): Promise<{ dropped: number; view: StoreView }> {
+  const r = resolveConfig(QUOTE_RETENTION_SPEC, a, 'retention');
+  const dropped = await deps.quotes.setRetention(retentionLimits(r));
+  return { dropped, view: await storeView(deps) };
 }
 
 export async function importQuotesJob(deps: SmileJobDeps, a: { text: string; fileName: string; ivUnit?: SmileIvUnit; session?: SessionConfig }): Promise<{ imported: number; ivUnit: SmileIvUnit; synthetic: boolean; view: StoreView }> {

@@ -10,6 +10,7 @@
  * the batch stays buffered so a later flush (after the user frees space) can still land it.
  * Retention (maximum age and/or size) drops whole partitions, oldest first, after a write landed.
  */
+import { defaultsOf, type ConfigSpec } from '../config.ts';
 import { InputError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { compareQuotes, contractKey, type OptionRight, type QuoteRecord } from './quotes.ts';
@@ -56,6 +57,25 @@ export interface QuoteStoreConfig {
 }
 
 export const DEFAULT_QUOTE_STORE_CONFIG: QuoteStoreConfig = { partitionMs: DAY_MS, retentionMs: null, maxBytes: null };
+
+/** The retention limits as people set them (the Smile page's fields, `smile import`'s flags). */
+export interface QuoteRetention {
+  retentionDays: number | null;
+  maxMb: number | null;
+}
+
+export const QUOTE_RETENTION_SPEC: ConfigSpec<QuoteRetention> = {
+  // Partitions are whole UTC days, so a day count is the finest limit that drops anything.
+  retentionDays: { default: null, nullable: true, min: 1, integer: true, unit: 'days', doc: 'keep the day partitions ending within this many days of the newest quote (none: keep all)' },
+  // 1 MB holds ~16 000 quotes (65 bytes each): a 42-contract chain sampled every 10 s for ~1 h.
+  maxMb: { default: null, nullable: true, min: 0.01, unit: 'MB', doc: 'drop the oldest day partitions while the store exceeds this size (none: no limit; the newest day is always kept)' },
+};
+export const DEFAULT_QUOTE_RETENTION: QuoteRetention = defaultsOf(QUOTE_RETENTION_SPEC);
+
+/** Retention as QuoteStoreConfig limits (MB = 10^6 bytes, as the store's size is shown). */
+export function retentionLimits(r: QuoteRetention): Pick<QuoteStoreConfig, 'retentionMs' | 'maxBytes'> {
+  return { retentionMs: r.retentionDays === null ? null : r.retentionDays * DAY_MS, maxBytes: r.maxMb === null ? null : r.maxMb * 1e6 };
+}
 
 export interface QuoteQuery {
   fromMs?: number;
@@ -113,6 +133,8 @@ function fromPartition(p: Partition): QuoteRecord[] {
 export class QuoteStore {
   readonly config: QuoteStoreConfig;
   private pending: QuoteRecord[] = [];
+  /** Quotes the retention limits have removed since this QuoteStore was opened. */
+  droppedByRetention = 0;
 
   /** `store` should be a namespaced view (namespaced(store, 'smile/quotes')). */
   constructor(
@@ -183,6 +205,22 @@ export class QuoteStore {
     return this.flush();
   }
 
+  /**
+   * Changes the retention limits (the page's and the CLI's settings) and applies them to what is
+   * stored now; returns the number of quotes dropped. Limits are this QuoteStore's, not saved in
+   * the store: whoever opens it says what to keep.
+   */
+  async setRetention(limits: Partial<Pick<QuoteStoreConfig, 'retentionMs' | 'maxBytes'>>): Promise<number> {
+    for (const k of ['retentionMs', 'maxBytes'] as const) {
+      const v = limits[k];
+      if (v !== undefined && v !== null && !(v > 0 && Number.isFinite(v))) throw new InputError(`${k} must be a positive number or null (no limit), got ${v}`, 'QuoteStore.setRetention');
+    }
+    Object.assign(this.config, limits);
+    const before = this.droppedByRetention;
+    await this.applyRetention(await this.index());
+    return this.droppedByRetention - before;
+  }
+
   /** Drops the buffered quotes (after a QuotaError the user chose not to retry). */
   discardPending(): number {
     const n = this.pending.length;
@@ -213,6 +251,7 @@ export class QuoteStore {
     // pointing at nothing.
     await this.store.set(INDEX_KEY, kept);
     for (const k of drop) await this.store.delete(k);
+    for (const k of drop) this.droppedByRetention += index.partitions[k]!.count;
   }
 
   async partitions(): Promise<PartitionInfo[]> {

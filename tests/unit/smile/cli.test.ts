@@ -24,6 +24,20 @@ describe('CLI: smile import / export / features / train / predict', () => {
     expect(body(readFileSync(join(dir, 'back.csv'), 'utf8'))).toEqual(body(readFileSync(SAMPLE, 'utf8')));
   });
 
+  it('import --retention-days / --max-mb keep the newest day partitions and say how many quotes they dropped', async () => {
+    const st = join(dir, 'st-retention');
+    // Four days of 1264 quotes (82 160 bytes each). Days end 6, 7, 8, 9 Jan 00:00; "within 1 day
+    // of the newest end" keeps the 7th and 8th (ends 8 and 9 Jan).
+    const r = (await cmd('smile import').run(['--in', SAMPLE, '--store', st, '--retention-days', '1'], {})) as { imported: number; dropped: number; store: { count: number; partitions: number; first: string } };
+    expect(r).toMatchObject({ imported: 5056, dropped: 2 * 1264, store: { count: 2 * 1264, partitions: 2 } });
+    expect(r.store.first.slice(0, 10)).toBe('2026-01-07');
+    // 0.1 MB = 100 000 bytes holds one day (82 160) but not two: the oldest day goes, the newest stays.
+    const s = (await cmd('smile import').run(['--in', SAMPLE, '--store', st, '--max-mb', '0.1'], {})) as { dropped: number; store: { count: number; first: string } };
+    expect(s.store).toMatchObject({ count: 1264 });
+    expect(s.store.first.slice(0, 10)).toBe('2026-01-08');
+    await expect(cmd('smile import').run(['--in', SAMPLE, '--store', st, '--max-mb', '0'], {})).rejects.toThrow(/--max-mb.*≥ 0.01/);
+  });
+
   it("features writes the seed's columns at full precision, with the session's open", async () => {
     const q = join(dir, 'q.csv');
     // 2026-03-09 13:45:30Z is 09:45:30 EDT (the day after the spring change).

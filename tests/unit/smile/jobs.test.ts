@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import type { WebSocketCtor } from '../../../src/core/feeds/deribitStream.ts';
-import { importQuotesJob, liveStateJob, predictJob, previewDatasetJob, recordJob, smileQuoteStore, trainJob, type SmileJobDeps } from '../../../src/core/smile/jobs.ts';
+import { importQuotesJob, liveStateJob, setRetentionJob, predictJob, previewDatasetJob, recordJob, smileQuoteStore, trainJob, type SmileJobDeps } from '../../../src/core/smile/jobs.ts';
 import { writeQuotesCsv } from '../../../src/core/smile/quotes.ts';
 import { SPY_SESSION } from '../../../src/core/smile/session.ts';
 import { openStoreTracker } from '../../../src/core/tracking/tracker.ts';
@@ -33,6 +33,10 @@ describe('Smile page jobs (what the worker exposes)', () => {
     expect(Number.isFinite(r.test.skill!)).toBe(true);
     const p = await predictJob(deps, { bytes: r.bytes, atMs: Date.UTC(2026, 0, 8, 18) });
     expect(p.contracts).toHaveLength(8);
+    // The page's retention fields: 0.1 MB keeps the newest of the four 82 kB days.
+    const kept = await setRetentionJob(deps, { retentionDays: null, maxMb: 0.1 });
+    expect(kept).toMatchObject({ dropped: 3 * 1264, view: { summary: { count: 1264, partitions: 1 }, limits: { retentionMs: null, maxBytes: 100_000 } } });
+    await expect(setRetentionJob(deps, { maxMb: -1 })).rejects.toThrow(/retention: maxMb/);
     tracker.close();
   });
 

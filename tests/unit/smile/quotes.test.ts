@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readQuotesCsv, writeQuotesCsv, type QuoteRecord } from '../../../src/core/smile/quotes.ts';
-import { QuoteStore } from '../../../src/core/smile/quoteStore.ts';
+import { QuoteStore, retentionLimits } from '../../../src/core/smile/quoteStore.ts';
 import { CRYPTO_SESSION, SPY_SESSION } from '../../../src/core/smile/session.ts';
 import { MemoryStore, QuotaError, namespaced, type Store } from '../../../src/core/store/store.ts';
 import { InputError } from '../../../src/core/errors.ts';
@@ -102,6 +102,17 @@ describe('QuoteStore', () => {
     const bySize = new QuoteStore(new MemoryStore(), { maxBytes: 2 * 65 });
     for (let d = 0; d < 5; d++) await bySize.write([quote(d * 1440, 590)]);
     expect((await bySize.summary()).count).toBe(2);
+  });
+
+  it('setRetention changes the limits on an open store and applies them to what it holds', async () => {
+    const qs = new QuoteStore(new MemoryStore());
+    for (let d = 0; d < 5; d++) await qs.write([quote(d * 1440, 590), quote(d * 1440, 600)]);
+    expect(await qs.setRetention(retentionLimits({ retentionDays: 2, maxMb: null }))).toBe(4); // days 0 and 1
+    expect((await qs.summary()).count).toBe(6);
+    expect(await qs.setRetention({ retentionMs: null, maxBytes: 2 * 65 })).toBe(4); // one day of 2 quotes left
+    expect((await qs.partitions()).map((p) => new Date(p.startMs).toISOString().slice(0, 10))).toEqual([new Date(quote(4 * 1440, 590).tsMs).toISOString().slice(0, 10)]);
+    expect(qs.droppedByRetention).toBe(8);
+    await expect(qs.setRetention({ maxBytes: 0 })).rejects.toBeInstanceOf(InputError);
   });
 
   it('a full quota loses nothing already stored and keeps the refused batch buffered', async () => {

@@ -133,7 +133,7 @@ describe('QuoteRecorder on chosen contracts (ticker.{instrument}.100ms, local re
       expect(r.written.every((w) => w.stats.stream?.status === 'open' && !w.stats.stream.stale)).toBe(true);
       const subs = srv.wsReceived.filter((m) => m.method === 'public/subscribe');
       expect(subs.length).toBeGreaterThanOrEqual(3);
-      for (const m of subs) expect(m.params?.channels).toEqual(tickers());
+      for (const m of subs) expect((m.params as { channels?: string[] } | undefined)?.channels).toEqual(tickers());
       expect(r.rec.stats.quotesWritten).toBe((await r.store.query()).length);
     } finally {
       r.stop();
