@@ -14,6 +14,10 @@
  *   Binance USD-M  {url}/binance/fapi/v1/{klines,fundingRate,premiumIndex,openInterest}
  *                  {url}/binance/futures/data/openInterestHist
  *   Fear & Greed   {url}/alternative/fng/   (api.alternative.me/fng/)
+ *   Binance kline WS {binanceWsUrl}/<symbol>@kline_<interval>  (stream.binance.com:9443/ws; its own
+ *                  port, as the real stream is its own host): an open-candle event (k.x false) then
+ *                  the closed one (k.x true) per bar, bars one interval apart from binanceWs.startMs,
+ *                  continuing across reconnects; malformed pushes, drops and silence on demand.
  *   (one base serves both, as a proxy in front of api.binance.com and fapi.binance.com would)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -52,8 +56,27 @@ export interface WsBehaviour {
   silentAfterPushes?: number;
 }
 
+/** The Binance kline stream's behaviour (binanceWsUrl). */
+export interface BinanceWsBehaviour {
+  /** One event every pushMs: push 2b+1 is bar b still open, push 2b+2 the same bar closed. */
+  pushMs: number;
+  /** Open time of bar 0 (default 2024-12-20T00:00Z). */
+  startMs?: number;
+  /** Pushes (1-based, counted across connections) replaced by a malformed message. */
+  malformedPushes?: number[];
+  /** Terminate each socket after this many of its pushes. */
+  dropAfterPushes?: number;
+  /** Stop sending after this many pushes on a socket. */
+  silentAfterPushes?: number;
+}
+
 export interface ReplayServer {
   url: string;
+  /** ws://127.0.0.1:port2/ws — append `/btcusdt@kline_1m`. */
+  binanceWsUrl: string;
+  binanceWs: BinanceWsBehaviour;
+  /** Paths the Binance kline stream was opened with, in order. */
+  binanceWsPaths: string[];
   wsUrl: string;
   deribitBase: string;
   binanceSpotBase: string;
@@ -260,12 +283,65 @@ export async function startReplayServer(): Promise<ReplayServer> {
     });
   });
 
+  // The Binance kline stream on its own port (one WebSocketServer per HTTP server: ws refuses
+  // upgrades on paths it does not own, so two could not share one).
+  const bServer = createServer((_req, res) => send(res, 404, { error: 'WebSocket only' }));
+  const bWss = new WebSocketServer({ server: bServer });
+  const bState = { beh: { pushMs: 50 } as BinanceWsBehaviour, paths: [] as string[], pushes: 0 };
+  const bSockets = new Set<WebSocket>();
+  bWss.on('connection', (sock, req) => {
+    bSockets.add(sock);
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    bState.paths.push(path);
+    const m = /^\/ws\/([a-z0-9]+)@kline_(\w+)$/.exec(path);
+    const step = m ? INTERVAL_MS[m[2]!] : undefined;
+    if (!m || !step) {
+      sock.close(1008, 'Invalid request');
+      return;
+    }
+    const symbol = m[1]!.toUpperCase();
+    let mine = 0;
+    const pusher = setInterval(() => {
+      const beh = bState.beh;
+      if (beh.silentAfterPushes !== undefined && mine >= beh.silentAfterPushes) return;
+      mine++;
+      const i = ++bState.pushes;
+      if (beh.malformedPushes?.includes(i)) sock.send('{"e":"kline","k":{"t":');
+      else {
+        const bar = Math.floor((i - 1) / 2);
+        const closed = i % 2 === 0;
+        const t0 = (beh.startMs ?? Date.UTC(2024, 11, 20)) + bar * step;
+        const o = pathPrice(t0, symbol);
+        const c = pathPrice(closed ? t0 + step : t0 + step / 2, symbol);
+        const k = { t: t0, T: t0 + step - 1, s: symbol, i: m[2], f: 1, L: 2, o: o.toFixed(2), c: c.toFixed(2), h: (Math.max(o, c) * 1.001).toFixed(2), l: (Math.min(o, c) * 0.999).toFixed(2), v: '12.5', n: 100, x: closed, q: (12.5 * c).toFixed(4), V: '6.2', Q: (6.2 * c).toFixed(4), B: '0' };
+        sock.send(JSON.stringify({ e: 'kline', E: t0 + (closed ? step - 1 : step / 2), s: symbol, k }));
+      }
+      if (beh.dropAfterPushes !== undefined && mine >= beh.dropAfterPushes) sock.terminate();
+    }, bState.beh.pushMs);
+    sock.on('close', () => {
+      clearInterval(pusher);
+      bSockets.delete(sock);
+    });
+  });
+  await new Promise<void>((r) => bServer.listen(0, '127.0.0.1', r));
+  const bPort = (bServer.address() as { port: number }).port;
+
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
     wsUrl: `ws://127.0.0.1:${port}/ws/api/v2`,
+    binanceWsUrl: `ws://127.0.0.1:${bPort}/ws`,
+    get binanceWs() {
+      return bState.beh;
+    },
+    set binanceWs(v) {
+      bState.beh = v;
+    },
+    get binanceWsPaths() {
+      return bState.paths;
+    },
     deribitBase: `${url}/deribit/api/v2`,
     binanceSpotBase: `${url}/binance`,
     binanceFuturesBase: `${url}/binance`,
@@ -290,6 +366,7 @@ export async function startReplayServer(): Promise<ReplayServer> {
     },
     dropSockets() {
       for (const s of sockets) s.terminate();
+      for (const s of bSockets) s.terminate();
     },
     reset() {
       failures.clear();
@@ -297,11 +374,18 @@ export async function startReplayServer(): Promise<ReplayServer> {
       requests.length = 0;
       state.wsReceived.length = 0;
       state.ws = { pushMs: 50 };
+      bState.beh = { pushMs: 50 };
+      bState.paths.length = 0;
+      bState.pushes = 0;
       usedWeight = 0;
     },
     async close() {
       for (const r of hanging) r.destroy();
       for (const s of sockets) s.terminate();
+      for (const s of bSockets) s.terminate();
+      bWss.close();
+      bServer.closeAllConnections?.();
+      await new Promise<void>((r) => bServer.close(() => r()));
       wss.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
