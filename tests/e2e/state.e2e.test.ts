@@ -94,6 +94,35 @@ describe('page state in the URL', () => {
       await page.getByTestId('interval').selectOption('4h');
       links.data = await linkWith(page, 'data', ['symbol=ETHUSDT', 'interval=4h']);
 
+      // RL: the market, a PPOConfig field from the generated form, and the per-year reward preset.
+      await page.goto(`${lab.url}#/rl`);
+      await page.getByTestId('rl-steps').waitFor({ timeout: 30_000 });
+      expect(await value(page, 'rl-steps')).toBe('4000');
+      await page.getByTestId('rl-market-kind').selectOption('gbm');
+      await page.getByTestId('rl-steps').fill('1200');
+      await page.getByTestId('rl-market-seed').fill('5');
+      const lr = page.locator('[data-testid=rl-ppo-form] [data-field=lr]');
+      await lr.fill('0.0001');
+      await lr.dispatchEvent('change');
+      await page.getByTestId('rl-use-per-year').click();
+      await page.getByTestId('rl-per-year-on').waitFor();
+      links.rl = await linkWith(page, 'rl', ['market-kind=gbm', 'market-steps=1200', 'market-seed=5', 'lr=0.0001', 'reward=risk', 'reward-preset=perYear']);
+
+      // Smile: a training field of the generated form, what to record, the store's retention.
+      await page.goto(`${lab.url}#/smile`);
+      await page.getByTestId('smile-record-source').waitFor({ timeout: 30_000 });
+      await page.locator('[data-testid=smile-config] [data-field=model]').selectOption('lstm');
+      const seq = page.locator('[data-testid=smile-config] [data-field=seqLength]');
+      await seq.fill('12');
+      await seq.dispatchEvent('change');
+      await page.getByTestId('smile-record-source').selectOption('contracts');
+      await page.getByTestId('smile-record-contracts').fill('BTC-27DEC24-100000-C');
+      await page.getByTestId('smile-max-mb').fill('5');
+      links.smile = await linkWith(page, 'smile', ['model=lstm', 'seq-length=12', 'source=contracts', 'contracts=BTC-27DEC24-100000-C', 'max-mb=5']);
+      await page.reload();
+      await expect.poll(() => page.locator('[data-testid=smile-config] [data-field=seqLength]').inputValue(), { timeout: 30_000 }).toBe('12');
+      expect(await value(page, 'smile-record-contracts')).toBe('BTC-27DEC24-100000-C');
+
       // Back to a page by the navigation (no settings in its link): its state comes back.
       await page.locator('nav a[href="#/pricer"]').click();
       await expect.poll(() => value(page, 'param-kappa'), { timeout: 30_000 }).toBe('3.5');
@@ -138,6 +167,26 @@ describe('page state in the URL', () => {
       await fresh.goto(links.data);
       await expect.poll(() => value(fresh, 'symbol'), { timeout: 30_000 }).toBe('ETHUSDT');
       expect(await fresh.getByTestId('interval').inputValue()).toBe('4h');
+
+      await fresh.goto(links.rl);
+      await expect.poll(() => value(fresh, 'rl-steps'), { timeout: 30_000 }).toBe('1200');
+      expect(await fresh.getByTestId('rl-market-kind').inputValue()).toBe('gbm');
+      expect(await value(fresh, 'rl-market-seed')).toBe('5');
+      expect(await fresh.locator('[data-testid=rl-ppo-form] [data-field=lr]').inputValue()).toBe('0.0001');
+      expect(await fresh.locator('[data-testid=rl-env-form] [data-field=reward]').inputValue()).toBe('risk');
+      expect(await fresh.locator('[data-testid=rl-env-form] [data-field=rewardPreset]').inputValue()).toBe('perYear');
+      await fresh.getByTestId('rl-per-year-on').waitFor();
+      // Not in the link: the page's default (20 iterations of 2048), shown as the placeholder.
+      expect(await fresh.locator('[data-testid=rl-ppo-form] [data-field=totalSteps]').getAttribute('placeholder')).toBe('40960');
+
+      await fresh.goto(links.smile);
+      await expect.poll(() => fresh.locator('[data-testid=smile-config] [data-field=model]').inputValue(), { timeout: 30_000 }).toBe('lstm');
+      expect(await fresh.locator('[data-testid=smile-config] [data-field=seqLength]').inputValue()).toBe('12');
+      expect(await fresh.getByTestId('smile-record-source').inputValue()).toBe('contracts');
+      expect(await value(fresh, 'smile-record-contracts')).toBe('BTC-27DEC24-100000-C');
+      expect(await value(fresh, 'smile-max-mb')).toBe('5');
+      await expect.poll(() => fresh.getByTestId('smile-store-limit').textContent(), { timeout: 30_000 }).toBe('5 MB'); // the worker got it
+      expect(await fresh.locator('[data-testid=smile-config] [data-field=epochs]').getAttribute('placeholder')).toBe('20'); // the trainer's default
 
       // A link with a bad and an unknown field: the rest applies, the page says what it skipped.
       await fresh.goto(`${lab.url}#/pricer?kappa=-1&rho=0.25&bogus=2`);
