@@ -19,7 +19,7 @@ import type { JsonValue } from '../../src/core/io/bundle.ts';
 import { readMarketNpz, type MarketData } from '../../src/core/market/marketData.ts';
 import { FEATURE_CONFIG_SPEC, buildFeatureMatrix, type FeatureConfig, type FeatureDeps } from '../../src/core/features/featureMatrix.ts';
 import { parseEnvConfig } from '../../src/core/rl/envConfig.ts';
-import { PPO_CONFIG_SPEC, resolvePpoConfig } from '../../src/core/rl/ppoConfig.ts';
+import { DEFAULT_TRAIN_FRACTION, PPO_CONFIG_SPEC, resolvePpoConfig } from '../../src/core/rl/ppoConfig.ts';
 import { trainOnMarket } from '../../src/core/rl/ppo.ts';
 import { decodeAgentCheckpoint, encodeAgentCheckpoint } from '../../src/core/rl/agentCheckpoint.ts';
 import { runBacktest } from '../../src/core/rl/backtest.ts';
@@ -52,7 +52,7 @@ const train: CommandDef = {
   summary: 'train a PPO agent on the first part of a market (.npz) and write AGENT.hlckpt',
   usage: `npm run --silent cli -- rl train --market MARKET.npz --steps N --seed S --out AGENT.hlckpt
       [--inverse CKPT] [--config PPO.json] [--env ENV.json] [--features FEATURES.json]
-      [--train-fraction 0.7] [PPO flags] [--tracking-uri DIR --experiment NAME]
+      [--train-fraction ${DEFAULT_TRAIN_FRACTION}] [PPO flags] [--tracking-uri DIR --experiment NAME]
 
   --market FILE                 a market .npz (rl simulate, data align, or numpy with the original design's keys)
   --steps N                     environment steps in total (PPOConfig totalSteps; wins over --total-steps)
@@ -86,7 +86,7 @@ ${configHelp(PPO_CONFIG_SPEC)}`,
     const steps = positiveIntOption(requireOption(v.steps, '--steps'), '--steps');
     const seed = intOption(requireOption(v.seed, '--seed'), '--seed');
     if (seed < 0) throw new InputError(`--seed must be ≥ 0, got ${seed}`);
-    const fraction = numberOption(v['train-fraction'], '--train-fraction', 0.7);
+    const fraction = numberOption(v['train-fraction'], '--train-fraction', DEFAULT_TRAIN_FRACTION);
     if (!(fraction > 0 && fraction < 1)) throw new InputError(`--train-fraction must be in (0, 1), got ${fraction}`);
     const fileCfg = v.config ? (readJsonFile(v.config) as Record<string, unknown>) : {};
     const where = v.config ? basename(v.config) : 'rl train';

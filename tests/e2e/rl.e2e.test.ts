@@ -31,7 +31,7 @@ describe('RL page', () => {
       await set('epochs', '2');
       // The form shows the seed's defaults beside each field.
       expect(await page.locator('[data-testid=rl-ppo-form]').textContent()).toContain('(default 2048 steps)');
-      await page.locator('input[type=number]').nth(3).fill('1'); // store every iteration
+      await page.getByTestId('rl-checkpoint-every').fill('1'); // store every iteration
       await page.click('[data-testid=rl-train]');
       const status = async () => {
         for (const id of ['rl-form-error', 'rl-train-error']) if (await page.getByTestId(id).count()) return `${id}: ${await page.getByTestId(id).textContent()}`;

@@ -94,6 +94,20 @@ describe('page state in the URL', () => {
       await page.getByTestId('interval').selectOption('4h');
       links.data = await linkWith(page, 'data', ['symbol=ETHUSDT', 'interval=4h']);
 
+      // RL: the market, a PPOConfig field from the generated form, and the per-year reward preset.
+      await page.goto(`${lab.url}#/rl`);
+      await page.getByTestId('rl-steps').waitFor({ timeout: 30_000 });
+      expect(await value(page, 'rl-steps')).toBe('4000');
+      await page.getByTestId('rl-market-kind').selectOption('gbm');
+      await page.getByTestId('rl-steps').fill('1200');
+      await page.getByTestId('rl-market-seed').fill('5');
+      const lr = page.locator('[data-testid=rl-ppo-form] [data-field=lr]');
+      await lr.fill('0.0001');
+      await lr.dispatchEvent('change');
+      await page.getByTestId('rl-use-per-year').click();
+      await page.getByTestId('rl-per-year-on').waitFor();
+      links.rl = await linkWith(page, 'rl', ['market-kind=gbm', 'market-steps=1200', 'market-seed=5', 'lr=0.0001', 'reward=risk', 'reward-preset=perYear']);
+
       // Smile: a training field of the generated form, what to record, the store's retention.
       await page.goto(`${lab.url}#/smile`);
       await page.getByTestId('smile-record-source').waitFor({ timeout: 30_000 });
@@ -153,6 +167,17 @@ describe('page state in the URL', () => {
       await fresh.goto(links.data);
       await expect.poll(() => value(fresh, 'symbol'), { timeout: 30_000 }).toBe('ETHUSDT');
       expect(await fresh.getByTestId('interval').inputValue()).toBe('4h');
+
+      await fresh.goto(links.rl);
+      await expect.poll(() => value(fresh, 'rl-steps'), { timeout: 30_000 }).toBe('1200');
+      expect(await fresh.getByTestId('rl-market-kind').inputValue()).toBe('gbm');
+      expect(await value(fresh, 'rl-market-seed')).toBe('5');
+      expect(await fresh.locator('[data-testid=rl-ppo-form] [data-field=lr]').inputValue()).toBe('0.0001');
+      expect(await fresh.locator('[data-testid=rl-env-form] [data-field=reward]').inputValue()).toBe('risk');
+      expect(await fresh.locator('[data-testid=rl-env-form] [data-field=rewardPreset]').inputValue()).toBe('perYear');
+      await fresh.getByTestId('rl-per-year-on').waitFor();
+      // Not in the link: the page's default (20 iterations of 2048), shown as the placeholder.
+      expect(await fresh.locator('[data-testid=rl-ppo-form] [data-field=totalSteps]').getAttribute('placeholder')).toBe('40960');
 
       await fresh.goto(links.smile);
       await expect.poll(() => fresh.locator('[data-testid=smile-config] [data-field=model]').inputValue(), { timeout: 30_000 }).toBe('lstm');

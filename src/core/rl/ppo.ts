@@ -37,7 +37,7 @@ import type { PauseGate } from '../inverse/pauseGate.ts';
 import type { Store } from '../store/store.ts';
 import { computeGae } from './gae.ts';
 import { AGENT_STREAM, PPOAgent, gemmABt, parameterShapes } from './ppoAgent.ts';
-import { resolvePpoConfig, type PPOConfig } from './ppoConfig.ts';
+import { DEFAULT_TRAIN_FRACTION, resolvePpoConfig, type PPOConfig } from './ppoConfig.ts';
 import { InputError } from '../errors.ts';
 import type { JsonValue } from '../io/bundle.ts';
 import type { MarketData } from '../market/marketData.ts';
@@ -919,7 +919,7 @@ function checkpointOf(cfg: PPOConfig, agent: PPOAgent, vec: VecTradingEnv, input
     featureConfig: inputs.featureConfig,
     featureNames: [...inputs.features.names],
     stateBuilder: vec.stateBuilder.toJSON(),
-    market: { name: m.name, nSteps: m.btcPrices.length, dtYears: m.dtYears, kGrid: Array.from(m.kGrid), tGrid: Array.from(m.tGrid), trainSpan: span, trainFraction: inputs.trainFraction ?? 0.7 },
+    market: { name: m.name, nSteps: m.btcPrices.length, dtYears: m.dtYears, kGrid: Array.from(m.kGrid), tGrid: Array.from(m.tGrid), trainSpan: span, trainFraction: inputs.trainFraction ?? DEFAULT_TRAIN_FRACTION },
     provenance: {
       seed: cfg.seed,
       iterations: history.length,
@@ -934,7 +934,7 @@ function checkpointOf(cfg: PPOConfig, agent: PPOAgent, vec: VecTradingEnv, input
 /** Train a PPO agent on the first trainFraction of a market; returns its checkpoint too. */
 export async function trainOnMarket(inputs: MarketTrainInputs, opts: TrainPpoOptions & { onAgentCheckpoint?: (c: AgentCheckpoint) => void | Promise<void> } = {}, ctx: JobContext = {}): Promise<MarketTrainResult> {
   const n = inputs.market.btcPrices.length;
-  const fraction = inputs.trainFraction ?? 0.7;
+  const fraction = inputs.trainFraction ?? DEFAULT_TRAIN_FRACTION;
   if (!(fraction > 0 && fraction < 1)) throw new InputError(`must be in (0, 1), got ${fraction}`, '--train-fraction');
   const span = { start: 0, end: splitStep(fraction, n) };
   const cfg = resolvePpoConfig(opts.resume ? { ...opts.resume.config, ...inputs.ppo } : inputs.ppo ?? {});

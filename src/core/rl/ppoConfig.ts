@@ -73,6 +73,9 @@ export const PPO_CONFIG_SPEC: ConfigSpec<PPOConfig> = {
 
 export const DEFAULT_PPO_CONFIG: PPOConfig = defaultsOf(PPO_CONFIG_SPEC);
 
+/** Share of a market's steps trained on (the original design's 70/30 time split); the backtest gets the rest. */
+export const DEFAULT_TRAIN_FRACTION = 0.7;
+
 /** A full, validated PPOConfig from a partial one; cross-field checks (numEnvs divides rolloutLen) too. */
 export function resolvePpoConfig(partial: unknown, where = 'ppo config'): PPOConfig {
   const cfg = resolveConfig(PPO_CONFIG_SPEC, partial, where);
