@@ -8,45 +8,26 @@
  * SMILE_BENCH_BACKENDS / SMILE_BENCH_MODELS (comma lists) narrow the grid (default: all).
  * Builds the lab first (or uses LAB_DIST). Run: npx tsx bench/smile-browser.bench.ts (several minutes).
  */
-import { useLabBuild } from './labBuild.ts';
-import { openLab, stopServer } from '../tests/e2e/harness.ts';
+import { benchOnBackends } from './labBuild.ts';
 
-const removeBuild = useLabBuild();
 const backends = (process.env.SMILE_BENCH_BACKENDS ?? 'webgpu,webgl,wasm,cpu').split(',');
 const models = (process.env.SMILE_BENCH_MODELS ?? 'gru,lstm,mlp,transformer').split(',');
 const out: Record<string, unknown> = { benchmark: 'smile-browser', epochs: 2, batch: 64, seq_length: 20, train_windows: 2576 };
-for (const backend of backends) {
-  const lab = await openLab({ webgpu: backend === 'webgpu' });
-  try {
-    const { page } = lab;
-    await page.goto(lab.url);
-    await page.evaluate((b) => localStorage.setItem('heston-lab:backend', b), backend);
-    await page.goto(`${lab.url}#/smile`);
-    await page.reload();
-    const active = await page.locator('[data-testid=backend-active]').textContent({ timeout: 60_000 });
-    if (active !== backend) {
-      out[backend] = `unavailable (lab fell back to ${active})`;
-      continue;
-    }
-    await page.click('[data-testid=smile-load-sample]');
-    await page.getByTestId('smile-import-note').waitFor({ timeout: 60_000 });
-    const rates: Record<string, number | string> = {};
-    for (const model of models) {
-      await page.locator('[data-testid=smile-config] [data-field=model]').selectOption(model);
-      const epochs = page.locator('[data-testid=smile-config] [data-field=epochs]');
-      await epochs.fill('2');
-      await epochs.dispatchEvent('change');
-      await page.click('[data-testid=smile-train]');
-      await page.getByTestId('smile-samples-per-s').waitFor({ state: 'detached', timeout: 10_000 });
-      await page.getByTestId('smile-samples-per-s').or(page.getByTestId('smile-train-error')).waitFor({ timeout: 900_000 });
-      rates[model] = (await page.getByTestId('smile-train-error').count()) ? `failed: ${await page.getByTestId('smile-train-error').textContent()}` : Number(await page.getByTestId('smile-samples-per-s').textContent());
-      process.stderr.write(`${backend} ${model}: ${rates[model]}\n`);
-    }
-    out[backend] = rates;
-  } finally {
-    await lab.close();
+const results = await benchOnBackends('smile', backends, async (page, backend) => {
+  await page.click('[data-testid=smile-load-sample]');
+  await page.getByTestId('smile-import-note').waitFor({ timeout: 60_000 });
+  const rates: Record<string, number | string> = {};
+  for (const model of models) {
+    await page.locator('[data-testid=smile-config] [data-field=model]').selectOption(model);
+    const epochs = page.locator('[data-testid=smile-config] [data-field=epochs]');
+    await epochs.fill('2');
+    await epochs.dispatchEvent('change');
+    await page.click('[data-testid=smile-train]');
+    await page.getByTestId('smile-samples-per-s').waitFor({ state: 'detached', timeout: 10_000 });
+    await page.getByTestId('smile-samples-per-s').or(page.getByTestId('smile-train-error')).waitFor({ timeout: 900_000 });
+    rates[model] = (await page.getByTestId('smile-train-error').count()) ? `failed: ${await page.getByTestId('smile-train-error').textContent()}` : Number(await page.getByTestId('smile-samples-per-s').textContent());
+    process.stderr.write(`${backend} ${model}: ${rates[model]}\n`);
   }
-}
-await stopServer();
-removeBuild();
-process.stdout.write(JSON.stringify({ ...out, ok: true }) + '\n');
+  return rates;
+});
+process.stdout.write(JSON.stringify({ ...out, ...results, ok: true }) + '\n');
