@@ -13,12 +13,16 @@ beforeAll(async () => {
 describe('agent checkpoint', () => {
   it('round trip: same networks, logStd, configs, statistics → identical actions', async () => {
     const { market, features } = regimeMarket(600, 1);
-    const r = await trainOnMarket({ market, features, featureConfig: { modules: 'generic' }, envConfig: { window: 4 }, ppo: { rolloutLen: 128, numEnvs: 4, minibatchSize: 64, epochs: 1, totalSteps: 256, seed: 2 }, trainFraction: 0.7 });
+    const r = await trainOnMarket({ market, features, featureConfig: { modules: 'generic' }, envConfig: { window: 4, reward: 'risk', rewardConfig: { turnoverPenalty: 0.003 } }, ppo: { rolloutLen: 128, numEnvs: 4, minibatchSize: 64, epochs: 1, totalSteps: 256, seed: 2 }, trainFraction: 0.7 });
     const bytes = await encodeAgentCheckpoint(r.checkpoint);
     const back = await decodeAgentCheckpoint(bytes, 'agent.hlckpt');
     expect(back.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(back.ppoConfig).toEqual(r.config);
-    expect(back.envConfig.window).toBe(4);
+    // Everything item 4 lists: env AND reward config, feature config and names, StateBuilder statistics.
+    expect(back.envConfig).toEqual(r.checkpoint.envConfig);
+    expect(back.envConfig).toMatchObject({ window: 4, reward: 'risk', rewardConfig: { turnoverPenalty: 0.003 } });
+    expect(back.featureConfig).toEqual(r.checkpoint.featureConfig);
+    expect(back.featureConfig.modules).toBe('generic');
     expect(back.featureNames).toEqual(features.names);
     expect(back.stateBuilder).toEqual(r.checkpoint.stateBuilder);
     expect(back.market.trainSpan).toEqual({ start: 0, end: 420 });

@@ -44,11 +44,22 @@ describe('rl CLI (PPO)', () => {
     expect(t.train_span).toEqual({ start: 0, end: 490 });
     expect(t.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(Number.isFinite(t.final.approx_kl)).toBe(true);
+    // Item 8's stdout: the final diagnostics (CleanRL's), steps/s and seconds.
+    expect(Object.keys(t.final).sort()).toEqual(['approx_kl', 'clip_frac', 'entropy', 'explained_variance', 'lr', 'mean_episode_equity', 'mean_episode_return', 'mean_equity', 'policy_loss', 'value_loss']);
+    expect(t.steps_per_sec).toBeGreaterThan(0);
+    expect(t.seconds).toBeGreaterThan(0);
     // MLflow FileStore: the run holds the agent as an artifact.
     const exp = readdirSync(mlruns).find((d) => /^\d+$/.test(d) && d !== '0' && existsSync(join(mlruns, d, t.run_id)))!;
     expect(existsSync(join(mlruns, exp, t.run_id, 'artifacts', 'checkpoints', 'agent.hlckpt'))).toBe(true);
     const b = (await cmd('rl backtest').run(['--agent', out, '--market', market], {})) as Record<string, any>;
-    expect(Object.keys(b)).toEqual(expect.arrayContaining(['agent', 'buy_and_hold', 'flat', 'n_steps', 'sharpe_ci', 'psr', 'periods_per_year']));
+    // Issue 11 item 8's keys exactly (plus psr, periods_per_year, the spans, ruin, market and agent hash).
+    expect(Object.keys(b).sort()).toEqual(['agent', 'agent_hash', 'buy_and_hold', 'flat', 'market', 'n_steps', 'periods_per_year', 'psr', 'sharpe_ci', 'span', 'terminated', 'train_span']);
+    // Item 5's statistics, the original design's five keys first, for the agent and both baselines.
+    const STATS = ['pnl', 'sharpe', 'max_drawdown', 'avg_ret', 'vol_ret', 'total_return', 'annual_return', 'annual_vol', 'sortino', 'calmar', 'turnover', 'exposure', 'hit_rate'];
+    for (const k of ['agent', 'buy_and_hold', 'flat']) expect(Object.keys(b[k]).sort()).toEqual([...STATS].sort());
+    expect(b.sharpe_ci).toHaveLength(2);
+    expect(b.sharpe_ci[0]).toBeLessThanOrEqual(b.agent.sharpe);
+    expect(b.sharpe_ci[1]).toBeGreaterThanOrEqual(b.agent.sharpe);
     expect(b.n_steps).toBe(699 - 490);
     expect(b.periods_per_year).toBe(8760);
     await expect(cmd('rl backtest').run(['--agent', out, '--market', market, '--from-fraction', '0.5'], {})).rejects.toThrow(/inside the agent's training span/);
