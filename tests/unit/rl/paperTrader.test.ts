@@ -146,6 +146,57 @@ describe('PaperTrader', () => {
   });
 });
 
+describe('PaperTrader surfaces', () => {
+  it('joins each surface as-of the bar close: one observed after a bar never enters that bar', async () => {
+    const t0 = Date.UTC(2024, 5, 1);
+    const bars = klinesOf(simulateMarket({ nSteps: 40 }, 4).btcPrices, t0);
+    // An agent whose first feature is a btc.* one needs a surface source.
+    const ck = { ...ckpt, featureNames: ['btc.fake', ...ckpt.featureNames.slice(1)] };
+    const seen: MarketData[] = [];
+    const asked: number[] = [];
+    const nk = ck.market.kGrid.length;
+    const nt = ck.market.tGrid.length;
+    let lastClose = 0;
+    const tr = new PaperTrader(
+      {
+        checkpoint: ck,
+        history: history(bars.slice(0, 30)),
+        // Deribit answers some minutes after the bar closed, as it does live.
+        surface: async () => {
+          asked.push(lastClose);
+          return { kGrid: ck.market.kGrid, tGrid: ck.market.tGrid, iv: new Float64Array(nk * nt).fill(0.5), spot: 1, timestamp: lastClose + 5 * 60_000, source: 'test' };
+        },
+        features: async (m) => {
+          seen.push(m);
+          const f = await buildFeatureMatrix(m, FEATURES);
+          return { ...f, names: ['btc.fake', ...f.names.slice(1)] };
+        },
+      },
+      { historyBars: 30, interval: '1h', surfaceEveryMs: 2 * H },
+    );
+    expect(tr.needsSurface).toBe(true);
+    expect(() => new PaperTrader({ checkpoint: ck, history: history(bars) })).toThrow(/give a Deribit surface source/);
+    await tr.warmUp(t0 + 30 * H + 1);
+    tr.setStream(LIVE);
+    for (const k of bars.slice(30)) {
+      lastClose = k.closeTime + 1;
+      await tr.onBar(barOf(k));
+    }
+    // Every 2 h of bar time: bars 30, 32, … ask.
+    expect(asked).toHaveLength(5);
+    const m = seen.at(-1)!;
+    const n = m.timesMs.length;
+    for (let s = 0; s < n; s++) {
+      if (m.hasSurface[s]) expect(m.btcSurfaceTimesMs![s]!).toBeLessThanOrEqual(m.timesMs[s]!);
+    }
+    // The surface taken at bar 30's close (observed 5 min later) is first used by bar 31.
+    expect(m.hasSurface[30]).toBe(0);
+    expect(m.hasSurface[31]).toBe(1);
+    expect(m.btcSurfaceTimesMs![31]).toBe(bars[30]!.closeTime + 1 + 5 * 60_000);
+    tr.dispose();
+  });
+});
+
 describe('PaperSession against the replay server', () => {
   const srv = useReplayServer();
   it('warms up from REST, trades closed stream bars, pauses on a drop and resumes', async () => {
