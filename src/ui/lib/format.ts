@@ -46,3 +46,14 @@ export function formatTick(v: number, digits = 3): string {
   if (v === 0) return '0';
   return String(Number(v.toPrecision(digits)));
 }
+
+/**
+ * Tooltip of a term-structure chart (axis trigger, points [T years, vol %]): "37 d: 16.81 %".
+ * echarts' default showed the axis value ('0.10') and the raw float (16.814019668444253).
+ */
+export function termTooltip(params: unknown): string {
+  const p = (Array.isArray(params) ? params[0] : params) as { value?: [number, number | null] } | undefined;
+  const q = p?.value;
+  if (!q) return '';
+  return `${formatMaturity(q[0])}: ${q[1] === null || !Number.isFinite(q[1]) ? 'masked' : `${q[1].toFixed(2)} %`}`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLogMoneyness, formatMaturity, formatTick, formatVolPct, plural } from '../../../src/ui/lib/format.ts';
+import { formatLogMoneyness, formatMaturity, formatTick, formatVolPct, plural, termTooltip } from '../../../src/ui/lib/format.ts';
 
 describe('formatting for people', () => {
   it('writes maturities as days, months or years', () => {
@@ -23,5 +23,10 @@ describe('formatting for people', () => {
     expect(plural(2, 'worker')).toBe('2 workers');
     expect(formatTick(0.30000000000000004)).toBe('0.3');
     expect(formatTick(1234.5678)).toBe('1230');
+  });
+  it('term-structure tooltips name the maturity and round the vol (echarts params, axis trigger)', () => {
+    expect(termTooltip([{ value: [0.10136986301369863, 16.814019668444253] }])).toBe('37 d: 16.81 %');
+    expect(termTooltip({ value: [2, null] })).toBe('2.0 y: masked');
+    expect(termTooltip([])).toBe('');
   });
 });
