@@ -7,7 +7,8 @@ import { buildFeatureMatrix } from '../../../src/core/features/featureMatrix.ts'
 import { trainOnMarket } from '../../../src/core/rl/ppo.ts';
 import { encodeAgentCheckpoint, type AgentCheckpoint } from '../../../src/core/rl/agentCheckpoint.ts';
 import { runBacktest } from '../../../src/core/rl/backtest.ts';
-import { PaperSession, PaperTrader, type PaperState } from '../../../src/core/rl/paperTrader.ts';
+import { PaperSession, PaperTrader, paperTradeJob, type PaperState } from '../../../src/core/rl/paperTrader.ts';
+import { CancelledError, type Progress } from '../../../src/core/jobs.ts';
 import type { Kline } from '../../../src/core/feeds/binance.ts';
 import type { KlineBar, KlineStreamState } from '../../../src/core/feeds/binanceKlineStream.ts';
 import type { WebSocketCtor } from '../../../src/core/feeds/deribitStream.ts';
@@ -223,5 +224,26 @@ describe('PaperSession against the replay server', () => {
       s.stop();
     }
     expect(s.trader.state.phase).toBe('stopped');
+  }, 20_000);
+  it('paperTradeJob reports each decision as progress and ends with CancelledError on abort', async () => {
+    srv.binanceWs = { pushMs: 15, startMs: Date.UTC(2024, 11, 20) };
+    const ac = new AbortController();
+    const progress: Progress[] = [];
+    const job = paperTradeJob(
+      { agent: await encodeAgentCheckpoint(ckpt), binanceWsUrl: srv.binanceWsUrl, binanceRestUrl: srv.binanceSpotBase, config: { historyBars: 60, interval: '1h' } },
+      { WebSocket: WebSocket as unknown as WebSocketCtor, warmupEndMs: Date.UTC(2024, 11, 20) + 1 },
+      { signal: ac.signal, onProgress: (p) => progress.push(p) },
+    );
+    const settled = job.then(() => 'resolved', (e: unknown) => e);
+    await until(() => progress.some((p) => p.done >= 3), 8000);
+    ac.abort();
+    expect(await settled).toBeInstanceOf(CancelledError);
+    const last = progress.at(-1)!;
+    expect(last.metrics!.equityUsd).toBeGreaterThan(0);
+    expect(last.metrics!.bars).toBeGreaterThanOrEqual(63);
+    // Nothing more once cancelled: the socket is closed.
+    const n = progress.length;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(progress.length).toBe(n);
   }, 20_000);
 });
