@@ -12,19 +12,18 @@
  *    for `deadMs` (default 60 s: Binance itself drops a client silent for a minute) closes the
  *    socket and reconnects.
  *  - Reconnection: exponential backoff with seeded jitter (rateLimit.ts), reset by the first
- *    message of a new connection; error sentences from streamErrors.ts, as DeribitStream.
+ *    message of a new connection; error sentences from streamErrors.ts. The socket lifecycle is
+ *    reconnectingSocket.ts, shared with DeribitStream.
  * No subscription message: the stream is named in the URL. Binance pings every ~20 s at the
  * WebSocket level; browsers and `ws` answer pings themselves.
  */
-import { Rng } from '../math/rng.ts';
 import type { Clock } from './http.ts';
 import { systemClock } from './http.ts';
 import { intervalMs } from './binance.ts';
-import { backoffDelay, type BackoffConfig } from './rateLimit.ts';
+import type { BackoffConfig } from './rateLimit.ts';
+import { ReconnectingSocket, type SocketState, type WebSocketCtor } from './reconnectingSocket.ts';
 import type { Timers } from './scheduler.ts';
 import { systemTimers } from './scheduler.ts';
-import type { StreamStatus, WebSocketCtor, WebSocketLike } from './deribitStream.ts';
-import { describeClose, describeHandshakeTimeout, describeOpenFailure, describeSilence } from './streamErrors.ts';
 
 /** The real endpoint (base; the stream name is appended). */
 export const BINANCE_WS_URL = 'wss://stream.binance.com:9443/ws';
@@ -48,13 +47,9 @@ export interface KlineBar {
   missedBars: number;
 }
 
-export interface KlineStreamState {
-  status: StreamStatus;
-  stale: boolean;
+export interface KlineStreamState extends SocketState {
   /** Reconnect attempts since the last message of a live connection. */
   attempt: number;
-  connects: number;
-  lastMessageAt: number | undefined;
   /** What went wrong last, as a sentence saying what to do; cleared by the next message. */
   lastError: string | undefined;
   /** Messages skipped so far, and why the last one was. */
@@ -139,13 +134,8 @@ export class BinanceKlineStream {
   readonly config: KlineStreamConfig;
   readonly streamUrl: string;
   private readonly stepMs: number;
-  private ws: WebSocketLike | undefined;
-  private watchdog: unknown;
-  private reconnectTimer: unknown;
-  private stopped = true;
   private lastOpenTime = -Infinity;
-  private readonly rng: Rng;
-  private st: KlineStreamState = { status: 'idle', stale: false, attempt: 0, connects: 0, lastMessageAt: undefined, lastError: undefined, skipped: 0, lastSkipReason: undefined, bars: 0 };
+  private readonly socket: ReconnectingSocket<KlineStreamState>;
 
   constructor(
     config: Partial<KlineStreamConfig> & Pick<KlineStreamConfig, 'url' | 'symbol' | 'interval' | 'WebSocket'>,
@@ -162,11 +152,22 @@ export class BinanceKlineStream {
     };
     this.stepMs = intervalMs(this.config.interval);
     this.streamUrl = klineStreamUrl(this.config.url, this.config.symbol, this.config.interval);
-    this.rng = new Rng(this.config.seed);
+    const c = this.config;
+    this.socket = new ReconnectingSocket<KlineStreamState>(
+      { url: this.streamUrl, WebSocket: c.WebSocket, staleMs: c.staleMs, deadMs: c.deadMs, backoff: c.backoff, seed: c.seed, clock: c.clock, timers: c.timers },
+      { status: 'idle', stale: false, attempt: 0, connects: 0, lastMessageAt: undefined, lastError: undefined, skipped: 0, lastSkipReason: undefined, bars: 0 },
+      {
+        onState: () => this.handlers.onState?.(this.state),
+        onMessage: (data) => this.onMessage(data),
+        // streamErrors.ts words its sentences for Deribit: name Binance's endpoint and what went silent.
+        reword: (kind, sentence) =>
+          kind === 'openFailure' ? sentence.replace('e.g. wss://www.deribit.com/ws/api/v2', `e.g. ${BINANCE_WS_URL}`) : sentence.replace('(heartbeat missed)', '(no kline update)'),
+      },
+    );
   }
 
   get state(): KlineStreamState {
-    return { ...this.st };
+    return { ...this.socket.state };
   }
 
   /** Bars at or before this open time are not emitted again (the caller's history ends there). */
@@ -175,112 +176,25 @@ export class BinanceKlineStream {
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.connect();
+    this.socket.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.clearTimers();
-    this.detachAndClose();
-    this.update({ status: 'closed', stale: false });
+    this.socket.stop();
   }
 
   private update(p: Partial<KlineStreamState>): void {
-    this.st = { ...this.st, ...p };
-    this.handlers.onState?.(this.state);
-  }
-
-  private clearTimers(): void {
-    if (this.watchdog !== undefined) this.config.timers.clearTimeout(this.watchdog);
-    if (this.reconnectTimer !== undefined) this.config.timers.clearTimeout(this.reconnectTimer);
-    this.watchdog = this.reconnectTimer = undefined;
-  }
-
-  private detachAndClose(): void {
-    const ws = this.ws;
-    this.ws = undefined;
-    if (!ws) return;
-    ws.onopen = ws.onmessage = ws.onclose = null;
-    // `ws` emits an error when a socket still connecting is closed; keep a listener (see DeribitStream).
-    ws.onerror = () => undefined;
-    try {
-      ws.close();
-    } catch {
-      // Detached either way.
-    }
-  }
-
-  private connect(): void {
-    const url = this.streamUrl;
-    this.update({ status: this.st.connects === 0 ? 'connecting' : 'reconnecting', stale: false });
-    let ws: WebSocketLike;
-    try {
-      ws = new this.config.WebSocket(url);
-    } catch (e) {
-      this.scheduleReconnect((n) => describeOpenFailure(url, (e as Error).message, n).replace('e.g. wss://www.deribit.com/ws/api/v2', `e.g. ${BINANCE_WS_URL}`));
-      return;
-    }
-    this.ws = ws;
-    this.watchdog = this.config.timers.setTimeout(() => {
-      this.watchdog = undefined;
-      if (this.ws !== ws || this.st.status === 'open') return;
-      this.detachAndClose();
-      this.scheduleReconnect((n) => describeHandshakeTimeout(url, this.config.deadMs, n));
-    }, this.config.deadMs);
-    let opened = false;
-    ws.onopen = () => {
-      opened = true;
-      this.update({ status: 'open', connects: this.st.connects + 1, lastMessageAt: this.config.clock.now() });
-      this.armWatchdog();
-    };
-    ws.onmessage = (ev) => this.onMessage(ev.data);
-    ws.onerror = () => this.update({ lastError: `WebSocket error on ${url}` });
-    ws.onclose = (ev) => {
-      const { code, reason } = (ev ?? {}) as { code?: number; reason?: string };
-      this.ws = undefined;
-      this.scheduleReconnect((n) => describeClose(code || undefined, reason, { url, opened, ...n }));
-    };
-  }
-
-  private scheduleReconnect(why: (next: { retryInMs: number; attempt: number }) => string): void {
-    if (this.stopped) return;
-    this.clearTimers();
-    const wait = backoffDelay(this.st.attempt, this.config.backoff, this.rng);
-    const attempt = this.st.attempt + 1;
-    this.update({ status: 'reconnecting', attempt, lastError: why({ retryInMs: wait, attempt }) });
-    this.reconnectTimer = this.config.timers.setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (!this.stopped) this.connect();
-    }, wait);
-  }
-
-  private armWatchdog(): void {
-    if (this.watchdog !== undefined) this.config.timers.clearTimeout(this.watchdog);
-    const every = Math.max(20, Math.min(this.config.staleMs, this.config.deadMs) / 4);
-    this.watchdog = this.config.timers.setTimeout(() => {
-      this.watchdog = undefined;
-      if (this.stopped || !this.ws) return;
-      const silent = this.config.clock.now() - (this.st.lastMessageAt ?? 0);
-      if (silent > this.config.deadMs) {
-        this.detachAndClose();
-        this.scheduleReconnect((n) => describeSilence(silent, n).replace('(heartbeat missed)', '(no kline update)'));
-        return;
-      }
-      if (silent > this.config.staleMs && !this.st.stale) this.update({ stale: true });
-      this.armWatchdog();
-    }, every);
+    this.socket.update(p);
   }
 
   private skip(reason: string): void {
-    this.update({ skipped: this.st.skipped + 1, lastSkipReason: reason });
+    this.update({ skipped: this.socket.state.skipped + 1, lastSkipReason: reason });
     this.handlers.onSkipped?.(reason);
   }
 
   private onMessage(data: unknown): void {
-    const first = this.st.attempt !== 0 || this.st.lastError !== undefined || this.st.stale;
-    this.st.lastMessageAt = this.config.clock.now();
+    const s = this.socket.state;
+    const first = s.attempt !== 0 || s.lastError !== undefined || s.stale;
     // Any message proves the connection live: the backoff restarts and the last error is cleared.
     if (first) this.update({ stale: false, attempt: 0, lastError: undefined });
     const r = parseKlineMessage(data, this.config.symbol, this.config.interval);
@@ -290,7 +204,7 @@ export class BinanceKlineStream {
     const missed = Number.isFinite(this.lastOpenTime) ? Math.max(0, Math.round((r.openTimeMs - this.lastOpenTime) / this.stepMs) - 1) : 0;
     this.lastOpenTime = r.openTimeMs;
     const bar = { ...r, missedBars: missed };
-    this.update({ bars: this.st.bars + 1 });
+    this.update({ bars: this.socket.state.bars + 1 });
     this.handlers.onBar?.(bar);
   }
 }

@@ -9,44 +9,26 @@
  *    socket still looks open) closes it and reconnects.
  *  - Reconnection: exponential backoff with seeded jitter, reset once a subscription is confirmed;
  *    every reconnect re-sends set_heartbeat and the subscriptions.
- * The WebSocket constructor is injected: the browser passes its global, Node 20 passes `ws`.
+ * The WebSocket constructor is injected: the browser passes its global, Node 20 passes `ws`. The
+ * socket lifecycle (handshake and silence watchdogs, backoff reconnect) is reconnectingSocket.ts,
+ * shared with BinanceKlineStream; this class keeps the JSON-RPC protocol.
  */
-import { Rng } from '../math/rng.ts';
 import type { Clock } from './http.ts';
 import { systemClock } from './http.ts';
-import { backoffDelay, type BackoffConfig } from './rateLimit.ts';
+import type { BackoffConfig } from './rateLimit.ts';
+import { ReconnectingSocket, type SocketState, type WebSocketCtor } from './reconnectingSocket.ts';
 import type { Timers } from './scheduler.ts';
 import { systemTimers } from './scheduler.ts';
-import { describeClose, describeHandshakeTimeout, describeOpenFailure, describeSilence } from './streamErrors.ts';
 
-/** The part of the WebSocket API used here (browser WebSocket and `ws` both have it). */
-export interface WebSocketLike {
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: unknown) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
-}
-export type WebSocketCtor = new (url: string) => WebSocketLike;
+export type { StreamStatus, WebSocketCtor, WebSocketLike } from './reconnectingSocket.ts';
 
-export type StreamStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-export interface StreamState {
-  status: StreamStatus;
-  /** True when nothing arrived for staleMs. */
-  stale: boolean;
+export interface StreamState extends SocketState {
   /** Reconnect attempts since the last confirmed subscription. */
   attempt: number;
-  connects: number;
-  lastMessageAt: number | undefined;
   /** What went wrong last, as a sentence saying what to do (see streamErrors.ts); cleared by a confirmed subscription. */
   lastError: string | undefined;
   subscribed: string[];
 }
-
-/** Builds the error sentence once the wait before the next attempt is known. */
-type ReconnectReason = (next: { retryInMs: number; attempt: number }) => string;
 
 export interface MarkPriceRow {
   instrumentName: string;
@@ -86,12 +68,7 @@ const TEST_ID = 3;
 
 export class DeribitStream {
   private readonly cfg: StreamConfig;
-  private ws: WebSocketLike | undefined;
-  private watchdog: unknown;
-  private reconnectTimer: unknown;
-  private stopped = true;
-  private readonly rng: Rng;
-  private st: StreamState = { status: 'idle', stale: false, attempt: 0, connects: 0, lastMessageAt: undefined, lastError: undefined, subscribed: [] };
+  private readonly socket: ReconnectingSocket<StreamState>;
 
   constructor(
     config: Partial<StreamConfig> & Pick<StreamConfig, 'url' | 'WebSocket' | 'channels'>,
@@ -106,135 +83,46 @@ export class DeribitStream {
       timers: systemTimers,
       ...config,
     };
-    this.rng = new Rng(this.cfg.seed);
+    const c = this.cfg;
+    this.socket = new ReconnectingSocket<StreamState>(
+      { url: c.url, WebSocket: c.WebSocket, staleMs: c.staleMs, deadMs: c.deadMs ?? 2 * c.heartbeatSec * 1000 + 5_000, backoff: c.backoff, seed: c.seed, clock: c.clock, timers: c.timers },
+      { status: 'idle', stale: false, attempt: 0, connects: 0, lastMessageAt: undefined, lastError: undefined, subscribed: [] },
+      {
+        onState: () => this.handlers.onState?.(this.state),
+        onOpen: () => {
+          this.send({ id: HEARTBEAT_ID, method: 'public/set_heartbeat', params: { interval: c.heartbeatSec } });
+          this.send({ id: SUBSCRIBE_ID, method: 'public/subscribe', params: { channels: c.channels } });
+        },
+        onMessage: (data) => this.onMessage(data),
+        // A reconnect re-subscribes: nothing is subscribed until the server confirms again.
+        resetOnReconnect: { subscribed: [] },
+      },
+    );
   }
 
   get state(): StreamState {
-    return { ...this.st, subscribed: [...this.st.subscribed] };
-  }
-
-  private get deadMs(): number {
-    return this.cfg.deadMs ?? 2 * this.cfg.heartbeatSec * 1000 + 5_000;
+    const s = this.socket.state;
+    return { ...s, subscribed: [...s.subscribed] };
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.connect();
+    this.socket.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.clearTimers();
-    this.detachAndClose();
-    this.update({ status: 'closed', stale: false });
+    this.socket.stop();
   }
 
   private update(p: Partial<StreamState>): void {
-    this.st = { ...this.st, ...p };
-    this.handlers.onState?.(this.state);
-  }
-
-  private clearTimers(): void {
-    if (this.watchdog !== undefined) this.cfg.timers.clearTimeout(this.watchdog);
-    if (this.reconnectTimer !== undefined) this.cfg.timers.clearTimeout(this.reconnectTimer);
-    this.watchdog = this.reconnectTimer = undefined;
-  }
-
-  private detachAndClose(): void {
-    const ws = this.ws;
-    this.ws = undefined;
-    if (!ws) return;
-    ws.onopen = ws.onmessage = ws.onclose = null;
-    // Keep an error listener: closing a socket still connecting makes `ws` emit an error, and an
-    // EventEmitter error with no listener would crash Node.
-    ws.onerror = () => undefined;
-    try {
-      ws.close();
-    } catch {
-      // A socket still connecting may refuse close(); it is detached either way.
-    }
+    this.socket.update(p);
   }
 
   private send(msg: object): void {
-    try {
-      this.ws?.send(JSON.stringify({ jsonrpc: '2.0', ...msg }));
-    } catch (e) {
-      this.update({ lastError: `send failed: ${(e as Error).message}` });
-    }
-  }
-
-  private connect(): void {
-    this.update({ status: this.st.connects === 0 ? 'connecting' : 'reconnecting', stale: false });
-    let ws: WebSocketLike;
-    try {
-      ws = new this.cfg.WebSocket(this.cfg.url);
-    } catch (e) {
-      this.scheduleReconnect((n) => describeOpenFailure(this.cfg.url, (e as Error).message, n));
-      return;
-    }
-    this.ws = ws;
-    // A handshake that never completes (a proxy that accepts TCP and then stalls) counts as a drop.
-    this.watchdog = this.cfg.timers.setTimeout(() => {
-      this.watchdog = undefined;
-      if (this.ws !== ws || this.st.status === 'open') return;
-      this.detachAndClose();
-      this.scheduleReconnect((n) => describeHandshakeTimeout(this.cfg.url, this.deadMs, n));
-    }, this.deadMs);
-    let opened = false;
-    ws.onopen = () => {
-      opened = true;
-      this.update({ status: 'open', connects: this.st.connects + 1, lastMessageAt: this.cfg.clock.now() });
-      this.send({ id: HEARTBEAT_ID, method: 'public/set_heartbeat', params: { interval: this.cfg.heartbeatSec } });
-      this.send({ id: SUBSCRIBE_ID, method: 'public/subscribe', params: { channels: this.cfg.channels } });
-      this.armWatchdog();
-    };
-    ws.onmessage = (ev) => this.onMessage(ev.data);
-    ws.onerror = () => {
-      // Browsers give no detail here (a refused or CORS-blocked socket looks the same); the
-      // close event that follows drives the reconnect.
-      this.update({ lastError: `WebSocket error on ${this.cfg.url}` });
-    };
-    ws.onclose = (ev) => {
-      const { code, reason } = (ev ?? {}) as { code?: number; reason?: string };
-      this.ws = undefined;
-      this.scheduleReconnect((n) => describeClose(code || undefined, reason, { url: this.cfg.url, opened, ...n }));
-    };
-  }
-
-  private scheduleReconnect(why?: ReconnectReason): void {
-    if (this.stopped) return;
-    this.clearTimers();
-    const wait = backoffDelay(this.st.attempt, this.cfg.backoff, this.rng);
-    const attempt = this.st.attempt + 1;
-    this.update({ status: 'reconnecting', attempt, subscribed: [], ...(why ? { lastError: why({ retryInMs: wait, attempt }) } : {}) });
-    this.reconnectTimer = this.cfg.timers.setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (!this.stopped) this.connect();
-    }, wait);
-  }
-
-  private armWatchdog(): void {
-    if (this.watchdog !== undefined) this.cfg.timers.clearTimeout(this.watchdog);
-    const every = Math.max(20, Math.min(this.cfg.staleMs, this.deadMs) / 4);
-    this.watchdog = this.cfg.timers.setTimeout(() => {
-      this.watchdog = undefined;
-      if (this.stopped || !this.ws) return;
-      const silent = this.cfg.clock.now() - (this.st.lastMessageAt ?? 0);
-      if (silent > this.deadMs) {
-        this.detachAndClose();
-        this.scheduleReconnect((n) => describeSilence(silent, n));
-        return;
-      }
-      if (silent > this.cfg.staleMs && !this.st.stale) this.update({ stale: true });
-      this.armWatchdog();
-    }, every);
+    this.socket.send(JSON.stringify({ jsonrpc: '2.0', ...msg }));
   }
 
   private onMessage(data: unknown): void {
-    const now = this.cfg.clock.now();
-    this.st.lastMessageAt = now;
-    if (this.st.stale) this.update({ stale: false });
+    if (this.socket.state.stale) this.update({ stale: false });
     let msg: { id?: number; method?: string; params?: { type?: string; channel?: string; data?: unknown }; result?: unknown; error?: { code?: number; message?: string } };
     try {
       msg = JSON.parse(typeof data === 'string' ? data : String(data));
