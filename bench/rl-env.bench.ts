@@ -15,26 +15,12 @@
  * Run: npx tsx bench/rl-env.bench.ts — prints one JSON object.
  */
 import { Rng } from '../src/core/math/rng.ts';
-import { TradingEnv, type EnvMarket, type FeatureRows } from '../src/core/rl/tradingEnv.ts';
+import { TradingEnv } from '../src/core/rl/tradingEnv.ts';
 import { VecTradingEnv } from '../src/core/rl/vecEnv.ts';
+import { BENCH_BARS, benchFeatures, benchMarket } from './rlSynthMarket.ts';
 
-const N = 10_000;
+const N = BENCH_BARS;
 const WINDOW = 16;
-
-function market(seed: number): EnvMarket {
-  const rng = new Rng(seed);
-  const p = new Float64Array(N);
-  p[0] = 30_000;
-  for (let t = 1; t < N; t++) p[t] = p[t - 1]! * Math.exp(0.0075 * rng.normal());
-  return { btcPrices: p, btcFunding: new Float64Array(N), dtYears: 1 / 8760 };
-}
-
-function features(d: number, seed: number): FeatureRows {
-  const rng = new Rng(seed);
-  const values = new Float64Array(N * d);
-  for (let i = 0; i < values.length; i++) values[i] = rng.normal() * (1 + (i % d));
-  return { n: N, d, values, warmup: 0 };
-}
 
 const actions = (() => {
   const rng = new Rng(3);
@@ -63,10 +49,10 @@ function best(runs: number, f: () => number): Rate {
   return top;
 }
 
-const m = market(1);
+const m = benchMarket(1);
 
 function stepIntoRate(d: number, steps: number): Rate {
-  const env = new TradingEnv(m, features(d, 2), { window: WINDOW }, { seed: 1 });
+  const env = new TradingEnv(m, benchFeatures(d, 2), { window: WINDOW }, { seed: 1 });
   const obs = new Float32Array(env.obsDim);
   return best(5, () => {
     env.resetInto(undefined, obs, 0);
@@ -81,7 +67,7 @@ function stepIntoRate(d: number, steps: number): Rate {
 }
 
 function gymStepRate(d: number, steps: number): Rate {
-  const env = new TradingEnv(m, features(d, 2), { window: WINDOW }, { seed: 1 });
+  const env = new TradingEnv(m, benchFeatures(d, 2), { window: WINDOW }, { seed: 1 });
   return best(5, () => {
     env.reset();
     let sink = 0;
@@ -96,7 +82,7 @@ function gymStepRate(d: number, steps: number): Rate {
 }
 
 function vecRate(d: number, numEnvs: number, vecSteps: number, copy: boolean): Rate {
-  const vec = new VecTradingEnv(m, features(d, 2), { window: WINDOW }, { numEnvs, span: { start: 0, end: N }, seed: 1, copy });
+  const vec = new VecTradingEnv(m, benchFeatures(d, 2), { window: WINDOW }, { numEnvs, span: { start: 0, end: N }, seed: 1, copy });
   const a = new Float32Array(numEnvs);
   return best(5, () => {
     vec.reset();

@@ -17,34 +17,19 @@
 import { initBackend } from '../src/core/backend/backends.ts';
 import { Rng } from '../src/core/math/rng.ts';
 import { VecTradingEnv } from '../src/core/rl/vecEnv.ts';
-import type { EnvMarket, FeatureRows } from '../src/core/rl/tradingEnv.ts';
+import { BENCH_BARS, benchFeatures, benchMarket } from './rlSynthMarket.ts';
 import { PPOAgent } from '../src/core/rl/ppoAgent.ts';
 import { trainPpo, type VecEnvLike } from '../src/core/rl/ppo.ts';
 import type { PpoUpdateOn } from '../src/core/rl/ppoConfig.ts';
 
-const N = 10_000;
+const N = BENCH_BARS;
 const WINDOW = 16;
 const NUM_ENVS = 8;
 const SEED_ROLLOUT = 7_500;
 const SEED_TRAIN = 2_800;
 
-function market(seed: number): EnvMarket {
-  const rng = new Rng(seed);
-  const p = new Float64Array(N);
-  p[0] = 30_000;
-  for (let t = 1; t < N; t++) p[t] = p[t - 1]! * Math.exp(0.0075 * rng.normal());
-  return { btcPrices: p, btcFunding: new Float64Array(N), dtYears: 1 / 8760 };
-}
-
-function features(d: number, seed: number): FeatureRows {
-  const rng = new Rng(seed);
-  const values = new Float64Array(N * d);
-  for (let i = 0; i < values.length; i++) values[i] = rng.normal() * (1 + (i % d));
-  return { n: N, d, values, warmup: 0 };
-}
-
 function vecEnv(d: number): VecTradingEnv {
-  return new VecTradingEnv(market(1), features(d, 2), { window: WINDOW }, { numEnvs: NUM_ENVS, span: { start: 0, end: N }, seed: 1, copy: false });
+  return new VecTradingEnv(benchMarket(1), benchFeatures(d, 2), { window: WINDOW }, { numEnvs: NUM_ENVS, span: { start: 0, end: N }, seed: 1, copy: false });
 }
 
 interface Rate {
