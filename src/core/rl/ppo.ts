@@ -36,7 +36,8 @@ import { Rng } from '../math/rng.ts';
 import type { PauseGate } from '../inverse/pauseGate.ts';
 import type { Store } from '../store/store.ts';
 import { computeGae } from './gae.ts';
-import { AGENT_STREAM, PPOAgent, gemmABt, parameterShapes } from './ppoAgent.ts';
+import { AGENT_STREAM, PPOAgent, parameterShapes } from './ppoAgent.ts';
+import { gemmAB } from '../math/simdGemm.ts';
 import { DEFAULT_TRAIN_FRACTION, resolvePpoConfig, type PPOConfig } from './ppoConfig.ts';
 import { InputError } from '../errors.ts';
 import type { JsonValue } from '../io/bundle.ts';
@@ -286,6 +287,7 @@ export class ClippedAdam {
 // Adam with global-norm clipping, over one flat master vector (checkpoint layout). At 2 × 64 and
 // minibatch 64 the tfjs path costs ~280 kernels per step, dispatch-bound on wasm; this path has
 // none (measured in bench/rl-ppo.bench.ts). Its gradients equal tfjs's to float32 rounding (test).
+// Every product runs on math/simdGemm (wasm f64x2, the same bits as the scalar kernel it replaced).
 
 function transposeInto(src: Float64Array, srcOff: number, rows: number, cols: number, dst: Float64Array): void {
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) dst[j * rows + i] = src[srcOff + i * cols + j]!;
@@ -297,7 +299,7 @@ interface CpuLayer {
   /** Offsets of W [in, out] and b [out] in the flat vector. */
   w: number;
   b: number;
-  /** Wᵀ [out, in], refreshed after every step. */
+  /** Wᵀ [out, in] (the backward's dh = dz · Wᵀ), refreshed after every step. */
   wT: Float64Array;
 }
 
@@ -322,6 +324,8 @@ export class CpuPpoUpdater {
   private x = new Float64Array(0);
   private xT = new Float64Array(0);
   private tmpT = new Float64Array(0);
+  /** dW of one layer [in, out] (the widest layer). */
+  private readonly tmpW: Float64Array;
 
   constructor(
     private readonly agent: PPOAgent,
@@ -352,6 +356,7 @@ export class CpuPpoUpdater {
     };
     this.nets = { pi: layers('pi', 1), v: layers('v', 1) };
     this.logStdOff = at('logStd');
+    this.tmpW = new Float64Array(Math.max(...[...this.nets.pi, ...this.nets.v].map((L) => L.inD * L.outD)));
     this.refreshTransposes();
   }
 
@@ -379,7 +384,7 @@ export class CpuPpoUpdater {
     for (let l = 0; l < Ls.length; l++) {
       const L = Ls[l]!;
       const out = this.acts[net][l]!;
-      gemmABt(input, L.wT, B, L.outD, L.inD, out, this.master, L.b);
+      gemmAB(input, this.master.subarray(L.w, L.w + L.inD * L.outD), B, L.outD, L.inD, out, this.master, L.b);
       if (l + 1 < Ls.length) {
         const n = B * L.outD;
         if (this.tanh) for (let i = 0; i < n; i++) out[i] = Math.tanh(out[i]!);
@@ -397,27 +402,26 @@ export class CpuPpoUpdater {
       const L = Ls[l]!;
       const dz = this.deltas[net][l]!;
       const input = l === 0 ? this.x : this.acts[net][l - 1]!;
-      // db = Σ_b dz;  dWᵀ[out, in] = dzᵀ · input  (as A·Bᵀ with both transposed to [·, B]).
+      // db = Σ_b dz;  dW[in, out] = inputᵀ · dz.
       for (let j = 0; j < L.outD; j++) {
         let sb = 0;
         for (let r = 0; r < B; r++) sb += dz[r * L.outD + j]!;
         this.grad[L.b + j]! += sb;
       }
-      const dzT = this.tmpT;
-      for (let r = 0; r < B; r++) for (let j = 0; j < L.outD; j++) dzT[j * B + r] = dz[r * L.outD + j]!;
       let inT: Float64Array<ArrayBufferLike>;
       if (l === 0) inT = this.xT;
       else {
-        inT = new Float64Array(L.inD * B);
+        inT = this.tmpT;
         for (let r = 0; r < B; r++) for (let i = 0; i < L.inD; i++) inT[i * B + r] = input[r * L.inD + i]!;
       }
-      const dWT = new Float64Array(L.outD * L.inD);
-      gemmABt(dzT, inT, L.outD, L.inD, B, dWT);
-      for (let j = 0; j < L.outD; j++) for (let i = 0; i < L.inD; i++) this.grad[L.w + i * L.outD + j]! += dWT[j * L.inD + i]!;
+      const dW = this.tmpW;
+      gemmAB(inT, dz, L.inD, L.outD, B, dW);
+      const nW = L.inD * L.outD;
+      for (let q = 0; q < nW; q++) this.grad[L.w + q]! += dW[q]!;
       if (l === 0) break;
-      // dh[B, in] = dz · W (W is [in, out] in the master: as A·Bᵀ with B = W viewed [in, out]).
+      // dh[B, in] = dz · Wᵀ.
       const prev = this.deltas[net][l - 1]!;
-      gemmABt(dz, this.master.subarray(L.w, L.w + L.inD * L.outD), B, L.inD, L.outD, prev);
+      gemmAB(dz, L.wT, B, L.inD, L.outD, prev);
       const h = this.acts[net][l - 1]!;
       const n = B * L.inD;
       if (this.tanh) for (let i = 0; i < n; i++) prev[i]! *= 1 - h[i]! * h[i]!;
