@@ -2,7 +2,9 @@
  * Shared CLI plumbing: argument parsing, JSON input (stdin or --in FILE), JSON output, and the
  * one-line error contract (stderr, non-zero exit). Commands throw InputError for bad input.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../src/core/errors.ts';
 import type { JobContext } from '../src/core/jobs.ts';
@@ -51,6 +53,33 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
   } catch (e) {
     throw new InputError((e as Error).message.replace(/\. To specify a positional.*$/s, ''));
   }
+}
+
+/** A file's bytes; an unreadable one is an InputError naming the file and the errno code (ENOENT …). */
+export function readBytes(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
+  }
+}
+
+/**
+ * Writes to a temporary file and renames it, so an interrupted run never leaves half a file
+ * (rename is atomic within one folder); creates the folder first.
+ */
+export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(file) || '.', { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+/** writeAtomic for synchronous commands; the folder must exist. */
+export function writeAtomicSync(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
 }
 
 /** JSON from --in FILE, or from stdin when no file is given. */

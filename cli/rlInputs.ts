@@ -5,7 +5,6 @@
  * `--shitcoin-inverse CKPT` (default: the bundled networks, paths from `rl features`). Features are
  * built on the wasm backend, the fastest tfjs backend that runs in Node.
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../src/core/errors.ts';
 import type { JobContext } from '../src/core/jobs.ts';
@@ -15,14 +14,7 @@ import { decodeCheckpoint } from '../src/core/inverse/checkpoint.ts';
 import { readMarketNpz, type MarketData } from '../src/core/market/marketData.ts';
 import { FEATURE_CONFIG_SPEC, activeModules, buildFeatureMatrix, type FeatureConfig, type FeatureDeps, type FeatureMatrix } from '../src/core/features/featureMatrix.ts';
 import { BUNDLED_INVERSE, BUNDLED_SHITCOIN_INVERSE } from './commands/rl.ts';
-
-export function readBytes(file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file));
-  } catch (e) {
-    throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
-  }
-}
+import { readBytes } from './io.ts';
 
 export function readJsonFile(file: string): unknown {
   const text = new TextDecoder().decode(readBytes(file));

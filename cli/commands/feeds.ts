@@ -2,7 +2,7 @@
  * Market-data commands: a Deribit surface snapshot to .npz, a Binance series to CSV, and the
  * as-of alignment of a series with a directory of snapshots (the seed's align_binance_deribit).
  */
-import { readdirSync, readFileSync, writeFileSync, renameSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { InputError } from '../../src/core/errors.ts';
 import { alignBinanceDeribit, parseDuration } from '../../src/core/feeds/alignment.ts';
@@ -16,14 +16,7 @@ import { buildRealMarketData, realMarketDataToNpz } from '../../src/core/market/
 import { surfaceFromNpz, surfaceToNpz } from '../../src/core/surface/files.ts';
 import type { Surface } from '../../src/core/surface/types.ts';
 import { parseGridText } from '../../src/core/surface/validate.ts';
-import { numberOption, parse, requireOption, type CommandDef } from '../io.ts';
-
-/** Write to a temporary file and rename, so an interrupted run never leaves half a file. */
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
+import { numberOption, parse, requireOption, writeAtomicSync, type CommandDef } from '../io.ts';
 
 function gridOption(text: string | undefined, flag: string, dflt: number[]): number[] {
   return text === undefined ? dflt : parseGridText(text, flag);
@@ -60,7 +53,7 @@ const deribitSnapshot: CommandDef = {
       },
       ctx,
     );
-    writeAtomic(out, surfaceToNpz(r.surface));
+    writeAtomicSync(out, surfaceToNpz(r.surface));
     const masked = r.surface.mask ? r.surface.mask.reduce((a, m) => a + m, 0) : 0;
     return { out, timestamp: new Date(r.surface.timestamp).toISOString(), spot: r.surface.spot, quotes: r.used, expiries: r.expiries, skipped: r.skipped.length, masked, points: r.surface.iv.length };
   },
@@ -89,7 +82,7 @@ const binanceSeries: CommandDef = {
       ...(values['futures-base-url'] ? { futuresBaseUrl: values['futures-base-url'] } : {}),
     });
     const t = await loadBinanceData(client, { symbol, interval, start, end }, ctx);
-    writeAtomic(out, seriesToCsv(t));
+    writeAtomicSync(out, seriesToCsv(t));
     const missing = (xs: number[]) => xs.filter((x) => !Number.isFinite(x)).length;
     return { out, symbol, interval, rows: t.time.length, first: t.time.length ? new Date(t.time[0]!).toISOString() : null, last: t.time.length ? new Date(t.time.at(-1)!).toISOString() : null, missingFunding: missing(t.fundingRate), missingOpenInterest: missing(t.openInterest) };
   },
@@ -141,12 +134,12 @@ const align: CommandDef = {
         const j = a.surfaceIndex[i]!;
         lines[head + 1 + i] += j < 0 ? ',,,' : `,${surfaces[j]!.id},${surfaces[j]!.surface.timestamp},${a.ageMs[i]! / 1000}`;
       }
-      writeAtomic(out, lines.join('\n') + '\n');
+      writeAtomicSync(out, lines.join('\n') + '\n');
       return { out, steps: series.time.length, matched: a.matched, unmatched: series.time.length - a.matched, surfaces: surfaces.length };
     }
     if (ext !== '.npz') throw new InputError('--out must end in .npz or .csv');
     const d = buildRealMarketData({ name: basename(out, ext), series, surfaces, toleranceMs, dropUnaligned: values['drop-unaligned'] ?? false, ...(shitcoin ? { shitcoin } : {}) });
-    writeAtomic(out, realMarketDataToNpz(d));
+    writeAtomicSync(out, realMarketDataToNpz(d));
     const matched = d.hasSurface.reduce((a, h) => a + h, 0);
     return { out, steps: d.times.length, matched, unmatched: d.times.length - matched, surfaces: surfaces.length, grid: [d.kGrid.length, d.tGrid.length] };
   },

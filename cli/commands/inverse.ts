@@ -3,9 +3,7 @@
  * (the fastest that trains in Node; see shared/DESIGN.md). Checkpoints are .hlckpt files, the same
  * bundles the Inverse page downloads and loads.
  */
-import { readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import { InputError, LabError } from '../../src/core/errors.ts';
 import type { JobContext } from '../../src/core/jobs.ts';
 import { initBackend, isBackendName } from '../../src/core/backend/backends.ts';
@@ -22,25 +20,11 @@ import { configFlags, configFromFlags, configHelp, resolveConfig } from '../../s
 import { evaluateInverse } from '../../src/core/inverse/evaluate.ts';
 import { predictSurfaces } from '../../src/core/inverse/predict.ts';
 import { evaluationHooks } from '../../src/core/inverse/hooks.ts';
-import { intOption, parse, type CommandDef } from '../io.ts';
+import { intOption, parse, readBytes, writeAtomic, type CommandDef } from '../io.ts';
 import { assumptionsJson } from './surface.ts';
 import { TRACKING_HELP, TRACKING_OPTIONS, startRunFromArgs } from '../tracking.ts';
 import { configParams, runTracked, trackProgress } from '../../src/core/tracking/tracker.ts';
 
-function readBytes(file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file));
-  } catch (e) {
-    throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
-  }
-}
-
-async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(file) || '.', { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, file);
-}
 
 async function useBackend(name: string | undefined): Promise<string> {
   const want = name ?? 'wasm';

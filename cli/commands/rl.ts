@@ -2,7 +2,6 @@
  * `rl simulate` and `rl features`: markets and their feature matrices headless (issue 10, item 7).
  * Other rl commands (`rl env`, …) add themselves to RL_COMMANDS below or live in their own module.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../src/core/errors.ts';
@@ -17,21 +16,14 @@ import { buildFeatureMatrix, FEATURE_CONFIG_SPEC, type FeatureDeps, type Feature
 import { firstUndefined } from '../../src/core/features/featureEngine.ts';
 import { CsvSentimentProvider, FearGreedProvider, type SentimentProvider } from '../../src/core/features/sentiment.ts';
 import { Normalizer, DEFAULT_WINDOW } from '../../src/core/features/stateBuilder.ts';
-import { intOption, parse, readJsonInput, requireOption, type CommandDef } from '../io.ts';
+import { intOption, parse, readBytes, readJsonInput, requireOption, writeAtomic, type CommandDef } from '../io.ts';
 // rlInputs reads BUNDLED_* from this module only inside functions, so the import cycle is harmless.
-import { loadFeatureDeps, readBytes, useWasm } from '../rlInputs.ts';
+import { loadFeatureDeps, useWasm } from '../rlInputs.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The bundled networks (public/checkpoints/): BTC on the seed grid, shitcoin on the pseudo-surface grid. */
 export const BUNDLED_INVERSE = join(REPO, 'public/checkpoints/seed-grid-heston.hlckpt');
 export const BUNDLED_SHITCOIN_INVERSE = join(REPO, 'public/checkpoints/shitcoin-pseudo-heston.hlckpt');
-
-async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(file) || '.', { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, file);
-}
 
 /** A 1-d numpy unicode array ('<U n'), as np.array(['a', 'bc']) writes it. */
 export function stringArray(texts: readonly string[]): NdArray {

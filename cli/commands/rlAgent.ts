@@ -9,8 +9,7 @@
  *   rl gae       computeGae on JSON (checking the recursion by hand)
  *   rl stats     computePnlStats of an equity list
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import { InputError } from '../../src/core/errors.ts';
 import type { JobContext } from '../../src/core/jobs.ts';
 import { configFlags, configFromFlags, configHelp, resolveConfig } from '../../src/core/config.ts';
@@ -26,16 +25,9 @@ import { runBacktest } from '../../src/core/rl/backtest.ts';
 import { computeGae } from '../../src/core/rl/gae.ts';
 import { computePnlStats } from '../../src/core/rl/pnlStats.ts';
 import { configParams, runTracked } from '../../src/core/tracking/tracker.ts';
-import { loadFeatureDeps, readBytes, readJsonFile, useWasm } from '../rlInputs.ts';
+import { loadFeatureDeps, readJsonFile, useWasm } from '../rlInputs.ts';
 import { TRACKING_HELP, TRACKING_OPTIONS, startRunFromArgs } from '../tracking.ts';
-import { intOption, numberOption, parse, positiveIntOption, readJsonInput, requireOption, type CommandDef } from '../io.ts';
-
-async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(file) || '.', { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, file);
-}
+import { intOption, numberOption, parse, positiveIntOption, readBytes, readJsonInput, requireOption, writeAtomic, type CommandDef } from '../io.ts';
 
 /** The feature networks (cli/rlInputs.ts) and the BTC network's hash, which the agent records. */
 async function featureDeps(market: MarketData, fc: FeatureConfig, inverseFile: string | undefined): Promise<{ deps: FeatureDeps; inverseHash: string | null }> {

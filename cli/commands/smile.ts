@@ -5,8 +5,7 @@
  * way training did unless told otherwise.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import { InputError } from '../../src/core/errors.ts';
 import { initBackend } from '../../src/core/backend/backends.ts';
 import { configFlags, configFromFlags, configHelp, resolveConfig } from '../../src/core/config.ts';
@@ -21,7 +20,7 @@ import { SMILE_TRAIN_SPEC, trainSmile } from '../../src/core/smile/trainer.ts';
 import { decodeSmileCheckpoint } from '../../src/core/smile/checkpoint.ts';
 import { predictSmile } from '../../src/core/smile/evaluate.ts';
 import { parseTimeMs } from '../../src/core/io/csv.ts';
-import { parse, requireOption, type CommandDef } from '../io.ts';
+import { parse, requireOption, writeAtomic, type CommandDef } from '../io.ts';
 import { TRACKING_HELP, TRACKING_OPTIONS, startRunFromArgs } from '../tracking.ts';
 
 const SESSION_OPTIONS = {
@@ -69,13 +68,6 @@ function readText(file: string): string {
 
 function readQuotesFile(file: string, session: SessionConfig, ivUnit: SmileIvUnit | undefined): ReadQuotesResult {
   return readQuotesCsv(readText(file), basename(file), { session, ivUnit });
-}
-
-async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(file) || '.', { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
 }
 
 async function useWasm(): Promise<void> {

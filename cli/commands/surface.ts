@@ -2,7 +2,7 @@
  * Surface file commands: inspect a .npz / .csv surface, convert between the two, and generate
  * synthetic data sets (`synth`, split across worker threads).
  */
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { InputError } from '../../src/core/errors.ts';
 import type { CsvReadOptions } from '../../src/core/surface/csv.ts';
@@ -15,7 +15,7 @@ import type { Surface } from '../../src/core/surface/types.ts';
 import { gridProblems, ivRange, maskedCount, parseGridText } from '../../src/core/surface/validate.ts';
 import { SEED_GRID } from '../../src/core/surface/types.ts';
 import { checkLabelledSurfaces } from '../../src/core/inverse/datasets.ts';
-import { intOption, numberOption, parse, positiveIntOption, readJsonInput, requireOption, type CommandDef } from '../io.ts';
+import { intOption, numberOption, parse, positiveIntOption, readJsonInput, requireOption, writeAtomicSync, type CommandDef } from '../io.ts';
 import { defaultThreads, generateDatasetThreaded } from '../synthThreads.ts';
 import { generationPlan } from '../../src/core/surface/generationPlan.ts';
 
@@ -25,13 +25,6 @@ function readBytes(file: string): Uint8Array {
   } catch (e) {
     throw new InputError(`cannot read: ${(e as Error).message}`, file);
   }
-}
-
-/** Write to a temporary file and rename, so an interrupted run never leaves half a file. */
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
 }
 
 function gridList(text: string | undefined, flag: string): number[] | undefined {
@@ -134,8 +127,8 @@ const convert: CommandDef = {
     const [input, output] = positionals as [string, string];
     const { surface, warnings, assumptions } = readSurfaceFile(input, csvOptions(values));
     const ext = extname(output).toLowerCase();
-    if (ext === '.npz') writeAtomic(output, surfaceToNpz(surface, { compress: values.compress ?? false }));
-    else if (ext === '.csv') writeAtomic(output, surfaceToCsv(surface));
+    if (ext === '.npz') writeAtomicSync(output, surfaceToNpz(surface, { compress: values.compress ?? false }));
+    else if (ext === '.csv') writeAtomicSync(output, surfaceToCsv(surface));
     else throw new InputError('OUT must end in .npz or .csv', output);
     return { in: input, out: output, nk: surface.kGrid.length, nt: surface.tGrid.length, masked: maskedCount(surface), bytes: statSync(output).size, assumptions: assumptionsJson(assumptions), ...(warnings.length ? { warnings } : {}) };
   },
@@ -194,7 +187,7 @@ const synth: CommandDef = {
     const t0 = performance.now();
     const ds = await generateDatasetThreaded({ kind: kind as SynthKind, n, seed, kGrid: grid.kGrid, tGrid: grid.tGrid, prior, dtype: values.float64 ? 'float64' : 'float32' }, threads, ctx);
     const seconds = (performance.now() - t0) / 1000;
-    writeAtomic(out, datasetToNpz(ds, { compress: values.compress ?? false }));
+    writeAtomicSync(out, datasetToNpz(ds, { compress: values.compress ?? false }));
     let masked = 0;
     for (const m of ds.mask) masked += m;
     return {
