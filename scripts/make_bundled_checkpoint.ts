@@ -15,10 +15,10 @@
  * 2 105 s on a machine shared by 8) R² ≥ 0.997 and 0.49, as good as the schema-1 bundle.
  * Run: npx tsx scripts/make_bundled_checkpoint.ts [--n N] [--epochs E] [--work DIR]   (~20 minutes on 2 idle cores)
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { labCli } from './labCli.ts';
 
 const { values } = parseArgs({ options: { n: { type: 'string' }, epochs: { type: 'string' }, work: { type: 'string' } }, strict: true });
 const N = values.n ?? '200000';
@@ -29,17 +29,10 @@ const train = join(work, `heston_train_${N}_seed1.npz`);
 const test = join(work, 'heston_test_2k_seed777.npz');
 const ckpt = join(work, `seed-grid-heston_${N}x${EPOCHS}.hlckpt`);
 
-function cli(...args: string[]): string {
-  process.stderr.write(`$ heston-lab ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, ['cli/bin.mjs', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`heston-lab ${args[0]} failed with status ${r.status}`);
-  return r.stdout;
-}
-
-if (!existsSync(train)) cli('synth', '--kind', 'heston', '--n', N, '--seed', '1', '--out', train);
-if (!existsSync(test)) cli('synth', '--kind', 'heston', '--n', '2000', '--seed', '777', '--out', test);
-if (!existsSync(ckpt)) process.stdout.write(cli('inverse', 'train', '--data', train, '--seed', '1', '--epochs', EPOCHS, '--name', 'seed-grid true-Heston (bundled)', '--out', ckpt));
-process.stdout.write(cli('inverse', 'eval', '--ckpt', ckpt, '--data', test, '--surface-n', '2000', '--lm', '100', '--save-metrics'));
+if (!existsSync(train)) labCli('synth', '--kind', 'heston', '--n', N, '--seed', '1', '--out', train);
+if (!existsSync(test)) labCli('synth', '--kind', 'heston', '--n', '2000', '--seed', '777', '--out', test);
+if (!existsSync(ckpt)) process.stdout.write(labCli('inverse', 'train', '--data', train, '--seed', '1', '--epochs', EPOCHS, '--name', 'seed-grid true-Heston (bundled)', '--out', ckpt));
+process.stdout.write(labCli('inverse', 'eval', '--ckpt', ckpt, '--data', test, '--surface-n', '2000', '--lm', '100', '--save-metrics'));
 mkdirSync('public/checkpoints', { recursive: true });
 copyFileSync(ckpt, 'public/checkpoints/seed-grid-heston.hlckpt');
 process.stderr.write('wrote public/checkpoints/seed-grid-heston.hlckpt\n');

@@ -12,10 +12,10 @@
  * κ ∈ [0.5, 10] (barely identifiable at horizons of hours: κT ≤ 0.05), ρ ∈ [−0.8, 0.8] (pumps skew up).
  * Run: nice -n 10 npx tsx scripts/make_shitcoin_checkpoint.ts [--n N] [--epochs E] [--work DIR]  (~3 minutes on 2 cores)
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { labCli } from './labCli.ts';
 import { SHITCOIN_PSEUDO_GRID, SHITCOIN_PRIOR } from '../src/core/features/pseudoSurface.ts';
 
 const { values } = parseArgs({ options: { n: { type: 'string' }, epochs: { type: 'string' }, work: { type: 'string' } }, strict: true });
@@ -31,17 +31,10 @@ const train = join(work, `pseudo_train_${N}_seed1.npz`);
 const test = join(work, 'pseudo_test_1k_seed777.npz');
 const ckpt = join(work, `shitcoin-pseudo-heston_${N}x${EPOCHS}.hlckpt`);
 
-function cli(...args: string[]): string {
-  process.stderr.write(`$ heston-lab ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, ['cli/bin.mjs', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`heston-lab ${args[0]} failed with status ${r.status}`);
-  return r.stdout;
-}
-
-if (!existsSync(train)) cli('synth', '--kind', 'heston', '--n', N, '--seed', '1', '--grid', grid, '--prior', prior, '--out', train);
-if (!existsSync(test)) cli('synth', '--kind', 'heston', '--n', '1000', '--seed', '777', '--grid', grid, '--prior', prior, '--out', test);
-if (!existsSync(ckpt)) process.stdout.write(cli('inverse', 'train', '--data', train, '--seed', '1', '--epochs', EPOCHS, '--name', 'shitcoin pseudo-surface true-Heston (bundled)', '--out', ckpt));
-process.stdout.write(cli('inverse', 'eval', '--ckpt', ckpt, '--data', test, '--surface-n', '200', '--save-metrics'));
+if (!existsSync(train)) labCli('synth', '--kind', 'heston', '--n', N, '--seed', '1', '--grid', grid, '--prior', prior, '--out', train);
+if (!existsSync(test)) labCli('synth', '--kind', 'heston', '--n', '1000', '--seed', '777', '--grid', grid, '--prior', prior, '--out', test);
+if (!existsSync(ckpt)) process.stdout.write(labCli('inverse', 'train', '--data', train, '--seed', '1', '--epochs', EPOCHS, '--name', 'shitcoin pseudo-surface true-Heston (bundled)', '--out', ckpt));
+process.stdout.write(labCli('inverse', 'eval', '--ckpt', ckpt, '--data', test, '--surface-n', '200', '--save-metrics'));
 mkdirSync('public/checkpoints', { recursive: true });
 copyFileSync(ckpt, 'public/checkpoints/shitcoin-pseudo-heston.hlckpt');
 process.stderr.write('wrote public/checkpoints/shitcoin-pseudo-heston.hlckpt\n');
