@@ -4,7 +4,8 @@
  * backend notes are read whole (the software-GPU note was cut to "software GPU (SwiftShader): t…"),
  * no page shows a raw maturity such as "T = 0.019178082191780823" (text, tooltips or options), the
  * Inverse page's overlay says when an out-of-distribution reconstruction runs off its vol axis, and
- * the Runs page restores its filter and sort from a link in a fresh profile (issue 14 item 6).
+ * the Runs page restores its filter and sort from a link in a fresh profile (issue 14 item 6), and
+ * the Pricer's sliders reach their ranges' ends (issue 15 item 6).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLab, screenshot, stopServer, type Page } from './harness.ts';
@@ -48,6 +49,16 @@ describe('issue 15 review', () => {
       await page.getByTestId('inv-overlay').waitFor({ timeout: 60_000 });
       await page.getByTestId('inv-ood').waitFor();
       expect(await page.getByTestId('inv-overlay-clipped').textContent()).toMatch(/leaves the chart at \d+ points? \(up to \d+ %\): the vol axis stops at \d+ %/);
+
+      // Pricer: a slider's ends are the range's ends (σ's log slider stopped at 4.99 below its bound 5).
+      await page.goto(`${lab.url}#/pricer`);
+      await page.getByTestId('atm-1y').waitFor({ timeout: 60_000 });
+      const sigma = page.getByRole('slider', { name: 'sigma slider' });
+      await sigma.focus();
+      await page.keyboard.press('End');
+      await expect.poll(() => page.getByTestId('param-sigma').inputValue()).toBe('5');
+      await page.keyboard.press('Home');
+      await expect.poll(() => page.getByTestId('param-sigma').inputValue()).toBe('0.01');
 
       for (const id of PAGES) {
         await page.goto(`${lab.url}#/${id}`);
