@@ -17,12 +17,9 @@
  * No subscription message: the stream is named in the URL. Binance pings every ~20 s at the
  * WebSocket level; browsers and `ws` answer pings themselves.
  */
-import type { Clock } from './http.ts';
 import { systemClock } from './http.ts';
 import { intervalMs } from './binance.ts';
-import type { BackoffConfig } from './rateLimit.ts';
-import { ReconnectingSocket, type SocketState, type WebSocketCtor } from './reconnectingSocket.ts';
-import type { Timers } from './scheduler.ts';
+import { ReconnectingSocket, type ReconnectingSocketConfig, type SocketState } from './reconnectingSocket.ts';
 import { systemTimers } from './scheduler.ts';
 
 /** The real endpoint (base; the stream name is appended). */
@@ -64,18 +61,12 @@ export interface KlineStreamHandlers {
   onSkipped?(reason: string): void;
 }
 
-export interface KlineStreamConfig {
+/** The socket's settings (reconnectingSocket.ts), with `url` the base the stream name is appended to. */
+export interface KlineStreamConfig extends ReconnectingSocketConfig {
   /** Base URL (BINANCE_WS_URL or a mirror); `/<symbol>@kline_<interval>` is appended. */
   url: string;
   symbol: string;
   interval: string;
-  WebSocket: WebSocketCtor;
-  staleMs: number;
-  deadMs: number;
-  backoff: BackoffConfig;
-  seed: number;
-  clock: Pick<Clock, 'now'>;
-  timers: Timers;
 }
 
 /** The full stream URL: base + `/btcusdt@kline_1h` (Binance wants the symbol in lower case). */
@@ -152,9 +143,8 @@ export class BinanceKlineStream {
     };
     this.stepMs = intervalMs(this.config.interval);
     this.streamUrl = klineStreamUrl(this.config.url, this.config.symbol, this.config.interval);
-    const c = this.config;
     this.socket = new ReconnectingSocket<KlineStreamState>(
-      { url: this.streamUrl, WebSocket: c.WebSocket, staleMs: c.staleMs, deadMs: c.deadMs, backoff: c.backoff, seed: c.seed, clock: c.clock, timers: c.timers },
+      { ...this.config, url: this.streamUrl },
       { status: 'idle', stale: false, attempt: 0, connects: 0, lastMessageAt: undefined, lastError: undefined, skipped: 0, lastSkipReason: undefined, bars: 0 },
       {
         onState: () => this.handlers.onState?.(this.state),

@@ -13,11 +13,8 @@
  * socket lifecycle (handshake and silence watchdogs, backoff reconnect) is reconnectingSocket.ts,
  * shared with BinanceKlineStream; this class keeps the JSON-RPC protocol.
  */
-import type { Clock } from './http.ts';
 import { systemClock } from './http.ts';
-import type { BackoffConfig } from './rateLimit.ts';
-import { ReconnectingSocket, type SocketState, type WebSocketCtor } from './reconnectingSocket.ts';
-import type { Timers } from './scheduler.ts';
+import { ReconnectingSocket, type ReconnectingSocketConfig, type SocketState } from './reconnectingSocket.ts';
 import { systemTimers } from './scheduler.ts';
 
 export type { StreamStatus, WebSocketCtor, WebSocketLike } from './reconnectingSocket.ts';
@@ -47,19 +44,13 @@ export interface StreamHandlers {
   onVolatilityIndex?(p: { indexName: string; volatilityPct: number; timestamp: number }): void;
 }
 
-export interface StreamConfig {
-  url: string;
-  WebSocket: WebSocketCtor;
+/** The socket's settings (reconnectingSocket.ts) plus the JSON-RPC subscription. */
+export interface StreamConfig extends Omit<ReconnectingSocketConfig, 'deadMs'> {
   channels: string[];
   /** Seconds asked of public/set_heartbeat (Deribit's minimum is 10). */
   heartbeatSec: number;
-  staleMs: number;
   /** Silence after which the socket is presumed dead; default 2 heartbeats + 5 s. */
   deadMs?: number;
-  backoff: BackoffConfig;
-  seed: number;
-  clock: Pick<Clock, 'now'>;
-  timers: Timers;
 }
 
 const HEARTBEAT_ID = 1;
@@ -85,7 +76,7 @@ export class DeribitStream {
     };
     const c = this.cfg;
     this.socket = new ReconnectingSocket<StreamState>(
-      { url: c.url, WebSocket: c.WebSocket, staleMs: c.staleMs, deadMs: c.deadMs ?? 2 * c.heartbeatSec * 1000 + 5_000, backoff: c.backoff, seed: c.seed, clock: c.clock, timers: c.timers },
+      { ...c, deadMs: c.deadMs ?? 2 * c.heartbeatSec * 1000 + 5_000 },
       { status: 'idle', stale: false, attempt: 0, connects: 0, lastMessageAt: undefined, lastError: undefined, subscribed: [] },
       {
         onState: () => this.handlers.onState?.(this.state),
