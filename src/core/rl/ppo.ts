@@ -299,7 +299,8 @@ interface CpuLayer {
   /** Offsets of W [in, out] and b [out] in the flat vector. */
   w: number;
   b: number;
-  /** Wᵀ [out, in] (the backward's dh = dz · Wᵀ), refreshed after every step. */
+  /** Wᵀ [out, in] (the backward's dh = dz · Wᵀ), refreshed after every step; empty for the first
+   *  layer, whose dh is never needed (913 × 64 of the 62k weights at D = 57 not transposed per step). */
   wT: Float64Array;
 }
 
@@ -352,7 +353,7 @@ export class CpuPpoUpdater {
     const at = (name: string) => this.names.find((e) => e.name === name)!.offset;
     const layers = (net: 'pi' | 'v', outDim: number): CpuLayer[] => {
       const sizes = [t.obsDim, ...t.hiddenSizes, outDim];
-      return sizes.slice(1).map((outD, l) => ({ inD: sizes[l]!, outD, w: at(`${net}.w${l}`), b: at(`${net}.b${l}`), wT: new Float64Array(sizes[l]! * outD) }));
+      return sizes.slice(1).map((outD, l) => ({ inD: sizes[l]!, outD, w: at(`${net}.w${l}`), b: at(`${net}.b${l}`), wT: new Float64Array(l === 0 ? 0 : sizes[l]! * outD) }));
     };
     this.nets = { pi: layers('pi', 1), v: layers('v', 1) };
     this.logStdOff = at('logStd');
@@ -361,7 +362,7 @@ export class CpuPpoUpdater {
   }
 
   private refreshTransposes(): void {
-    for (const net of ['pi', 'v'] as const) for (const L of this.nets[net]) transposeInto(this.master, L.w, L.inD, L.outD, L.wT);
+    for (const net of ['pi', 'v'] as const) for (const L of this.nets[net].slice(1)) transposeInto(this.master, L.w, L.inD, L.outD, L.wT);
   }
 
   private ensure(B: number, D: number): void {
