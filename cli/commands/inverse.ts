@@ -321,7 +321,9 @@ const predict: CommandDef = {
     });
     if (v.latent) {
       out.latent = p!.latent;
-      out.reconstruction = Array.from(p!.reconstruction);
+      // NaN at masked points by design (nothing is reconstructed where the input has no data): print
+      // those cells as null, the way `iv` writes "no value", so the non-finite guard only catches real NaNs.
+      out.reconstruction = Array.from(p!.reconstruction, (x, i) => (Number.isNaN(x) && s.mask?.[i] === 1 ? null : x));
     }
     return out;
   },

@@ -43,7 +43,7 @@ export interface BackendInfo {
   summary: string;
   /**
    * Set when the webgpu / webgl backend runs on a software rasteriser (SwiftShader, llvmpipe …):
-   * there, training is 30–50× slower than on wasm (228 samples/s against 12–15k/s, issue 15), so
+   * there, training is 17–60× slower than on wasm (228 samples/s against 12–15k/s, 53–66×; 17–43× in the browser benchmark), so
    * "auto" trains on wasm instead (rank.ts) and the header says so.
    */
   softwareRenderer?: string;

@@ -3,7 +3,7 @@
  * Which backend trains fastest HERE, from what the backends measured, and how long a job will
  * take. Issue 15: with a fixed order (webgpu > webgl > wasm > cpu) "auto" chose WebGPU on a
  * software adapter (SwiftShader) and the default Inverse run would have taken ~27 minutes at 228
- * samples/s, where wasm trains at 12–15k/s — 30–50× faster. A GPU backend on a software renderer
+ * samples/s, where wasm trains at 12–15k/s — 53–66× faster (17–43× in the browser benchmark). A GPU backend on a software renderer
  * (SwiftShader, llvmpipe, WARP — backends.ts softwareRendererName) computes correctly but on the
  * CPU, with a dispatch overhead on every kernel, so it never outranks wasm for training; among the
  * rest, the self-test's measured training-step time decides when the user has run it.

@@ -45,7 +45,7 @@ export const ENV_CONFIG_SPEC: ConfigSpec<EnvConfig> = {
   maxEpisodeSteps: { default: null, doc: 'truncate an episode after this many steps (none: at the span end)', nullable: true, min: 1, integer: true },
   funding: { default: false, doc: 'charge perpetual funding units·p·funding at funding steps' },
   reward: { default: 'simple', doc: 'simple: Δequity/initialCapital (original design); risk: the RewardEngine', choices: ['simple', 'risk'] },
-  rewardPreset: { default: 'seed', doc: 'risk reward numbers: seed (the original design’s raw per-step numbers, rewardConfig: on hourly bars the leverage term alone costs ~700× the expected return of holding, so an agent learns to stay flat) or perYear (the penalties read as per-year rates, scaled to the bar)', choices: ['seed', 'perYear'] },
+  rewardPreset: { default: 'seed', doc: 'risk reward numbers: seed (the original design’s raw per-step numbers, rewardConfig: on hourly bars the leverage term alone costs ~730× the expected return of holding, so an agent learns to stay flat) or perYear (the penalties read as per-year rates, scaled to the bar)', choices: ['seed', 'perYear'] },
   rewardConfig: { default: defaultsOf(REWARD_CONFIG_SPEC), doc: 'RewardEngine terms (per step)', fields: REWARD_CONFIG_SPEC },
   window: { default: DEFAULT_WINDOW, doc: 'feature rows stacked in an observation', min: 1, max: 4096, integer: true },
   clipValue: { default: DEFAULT_CLIP_VALUE, doc: 'normalised features are clipped to ±clipValue', min: Number.MIN_VALUE },

@@ -25,7 +25,7 @@
  *
  * THE SCALE PROBLEM. The seed's numbers are per STEP. At full exposure the leverage term alone
  * costs 0.05 every step; an hourly BTC market's expected return per step is ~7e-5 (a 60 %/yr
- * drift / 8760 h), so the penalty is ~700× the pnl the agent can expect from holding (the issue
+ * drift / 8760 h), so the penalty is ~730× (0.05 / 6.85e-5) the pnl the agent can expect from holding (the issue
  * quotes ~70×; the ratio depends on the drift assumed, and it is at least ~7× even against the
  * hourly standard deviation, 0.0075 at 70 %/yr vol). An agent paid this way learns one thing:
  * stay flat. perYearRewardConfig() is the preset that fixes it: the three time-rate penalties are

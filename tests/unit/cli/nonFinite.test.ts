@@ -22,4 +22,14 @@ describe('non-finite results', () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).iv[0][0]).toBeNull();
   });
+
+  it('inverse predict --latent prints masked reconstruction cells as null, not a NaN refusal', () => {
+    const r = spawnSync(process.execPath, ['cli/bin.mjs', 'inverse', 'predict', '--ckpt', 'public/checkpoints/seed-grid-heston.hlckpt', '--surface', 'public/samples/heston_mid.npz', '--latent'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { reconstruction: (number | null)[] };
+    // heston_mid.npz masks 5 of its 30 cells (OTM price below 1e-7·S at the short end).
+    expect(out.reconstruction.length).toBe(30);
+    expect(out.reconstruction.filter((x) => x === null).length).toBe(5);
+    expect(out.reconstruction.every((x) => x === null || (x > 0 && x < 5))).toBe(true);
+  });
 });

@@ -134,7 +134,7 @@ describe('EnvConfig (ENV.json)', () => {
     expect(DEFAULT_REWARD_CONFIG.leveragePenalty / (0.6 * hourly)).toBeGreaterThan(650);
     expect(DEFAULT_REWARD_CONFIG.leveragePenalty / (0.6 * hourly)).toBeLessThan(750);
     expect(perYearRewardConfig(hourly).leveragePenalty / (0.6 * hourly)).toBeCloseTo(0.05 / 0.6, 12);
-    expect(ENV_CONFIG_SPEC.rewardPreset.doc).toMatch(/~700× the expected return.*stay flat.*perYear/);
+    expect(ENV_CONFIG_SPEC.rewardPreset.doc).toMatch(/~730× the expected return.*stay flat.*perYear/);
   });
 
   it('fills omitted keys, nested ones included, and refuses unknown keys naming them', () => {
