@@ -325,6 +325,11 @@ export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: 
   if (needsReal) {
     const set = RealIvSurfaceDataset.encode(inputs.real!, grid, norm);
     real = { set, ...split(set.n, cfg.valFraction, Rng.stream(cfg.seed, 1)) };
+    // Real mode validates on real surfaces only; under 10 of them none is held out, and every
+    // epoch's validation loss would be NaN (mixed mode validates on its synthetic split instead).
+    if (cfg.mode === 'real' && real.val.length === 0) {
+      throw new InputError(`real-mode fine-tuning needs at least 10 surfaces so that a validation split can be held out (got ${set.n}); add surfaces, or use mixed mode`, where);
+    }
   }
   if (opts.resume && (opts.resume.dataShape.synthetic !== (synth?.set.n ?? 0) || opts.resume.dataShape.real !== (real?.set.n ?? 0))) {
     throw new InputError('the saved run was training on a different data set; regenerate the same data (same kind, n and seed) to resume it', where);

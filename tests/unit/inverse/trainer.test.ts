@@ -103,6 +103,8 @@ describe('trainInverse', () => {
   it('real mode fine-tunes reconstruction only, keeping frozen ParamHeads unchanged', async () => {
     const base = await trainInverse({ ...small, epochs: 1, seed: 3 }, { synthetic: data });
     await expect(trainInverse({ mode: 'real', epochs: 1 }, { real: asSurfaces(8, 4) })).rejects.toBeInstanceOf(InputError);
+    // Under 10 real surfaces nothing can be held out: refused up front instead of NaN validation losses.
+    await expect(trainInverse({ mode: 'real', epochs: 1 }, { real: asSurfaces(6, 4), init: base.checkpoint })).rejects.toThrow(/needs at least 10 surfaces .*got 6/);
     const tuned = await trainInverse({ mode: 'real', epochs: 3, batchSize: 8, freezeParamHeads: true }, { real: asSurfaces(20, 4), init: base.checkpoint });
     expect(tuned.history[2]!.trainReconLoss).toBeLessThan(tuned.history[0]!.trainReconLoss);
     expect(tuned.checkpoint.weights.get('head_rho.w1')).toEqual(base.checkpoint.weights.get('head_rho.w1'));
