@@ -54,7 +54,7 @@ export function serve(dir, port = 0, { prefix = '/' } = {}) {
     server.once('error', (e) => {
       // A taken port is the one start-up failure a user hits (a second `npm start`, another dev
       // server): say which port and how to pick another instead of a raw EADDRINUSE stack.
-      if (e && e.code === 'EADDRINUSE') reject(new Error(`port ${port} on 127.0.0.1 is already in use (another \`npm start\` or server?). Stop it, or choose another port: PORT=4174 npm start`));
+      if (e && e.code === 'EADDRINUSE') reject(new Error(`port ${port} on 127.0.0.1 is already in use (another \`npm start\` or server?). Stop it, or choose another port: PORT=${port + 1} npm start`));
       else reject(e);
     });
     server.listen(port, '127.0.0.1', () => {

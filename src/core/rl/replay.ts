@@ -62,6 +62,9 @@ export function replayActions(
   if (input.start < features.warmup) {
     throw new InputError(`${input.start} is before the feature warmup (${features.warmup}): every feature must be defined at the start`, `${where}: start`);
   }
+  if (input.start > n - 2) {
+    throw new InputError(`${input.start} leaves no step to trade: the market has ${n} steps (0…${n - 1}) and an action at step t settles at t+1, so the last start is ${n - 2}`, `${where}: start`);
+  }
   const lastAction = input.start + input.actions.length - 1;
   if (lastAction > n - 2) {
     const k = n - 1 - input.start;

@@ -39,6 +39,8 @@ describe('replayActions', () => {
   it('refuses actions past the data’s end, a start before the warmup, and malformed input', () => {
     expect(() => replayActions(market, features, {}, { start: 3, actions: [0, 0, 0, 0] })).toThrow(/actions: 4 actions from step 3 run past the data's end.*at most 3/);
     expect(replayActions(market, features, {}, { start: 3, actions: [0, 0, 0] }).steps.length).toBe(3);
+    const n = market.btcPrices.length;
+    expect(() => replayActions(market, features, {}, { start: n + 200, actions: [0] })).toThrow(new RegExp(`actions: start: ${n + 200} leaves no step to trade: the market has ${n} steps .*the last start is ${n - 2}`));
     expect(() => replayActions(market, features, {}, { start: 0, actions: [0] })).toThrow(/before the feature warmup \(1\)/);
     expect(() => parseReplayInput({ start: 1, actions: [0, 'x'] }, 'a.json')).toThrow(/a\.json: actions\[1\]/);
     expect(() => parseReplayInput({ start: 1.5, actions: [0] }, 'a.json')).toThrow(/a\.json: start/);
