@@ -22,9 +22,9 @@
  * Measured (shared 2-core machine at load ~9, GMAC per CPU-second, float64): 8 × 913 · 913 × 64
  * (rollout first layer) 8.9–9.7 against 1.7–1.8 for the scalar kernel; 64 × 913 · 913 × 64 (update
  * forward) 11.5–11.8; 913 × 64 · 64 × 64 (weight gradient) 11.2–11.9 against 1.7. End to end
- * (bench/rl-ppo.bench.ts, two runs, env-steps per CPU-second, against the scalar kernel): D = 57
- * rollout 55.7–56.4k (was 13.8–14.9k), training 1.86–1.89k (was 0.51–0.52k); D = 8 rollout
- * 139–148k (was 57k), training 5.5–6.6k (was 2.1k). The same
+ * (bench/rl-ppo.bench.ts, three runs, env-steps per CPU-second, against the scalar kernel): D = 57
+ * rollout 55.7–56.4k (was 13.8–14.9k), training 1.86–2.02k (was 0.51–0.52k); D = 8 rollout
+ * 139–148k (was 57k), training 5.5–6.9k (was 2.1k). The same
  * product gives the same bytes under Node 20 and headless Chromium (checked by hashing 4 products).
  */
 
