@@ -5,7 +5,7 @@
  * unknown key (at any level) is an InputError naming the file and the key.
  *
  * rewardPreset picks where the RewardEngine's numbers come from when reward is "risk":
- *   "seed"     rewardConfig as given (defaults: the seed's raw per-step numbers);
+ *   "original" rewardConfig as given (defaults: the original design's raw per-step numbers);
  *   "perYear"  perYearRewardConfig(market.dtYears): the penalties as per-year rates converted to
  *              the bar interval (rewardEngine.ts explains why the raw numbers teach an agent to stay
  *              flat). It sets every term: a rewardConfig that differs from the defaults is an error with it.
@@ -16,7 +16,7 @@ import { DEFAULT_CLIP_VALUE, DEFAULT_WINDOW } from '../features/stateBuilder.ts'
 import { REWARD_CONFIG_SPEC, perYearRewardConfig, type RewardConfig } from './rewardEngine.ts';
 
 export type RewardKind = 'simple' | 'risk';
-export type RewardPreset = 'seed' | 'perYear';
+export type RewardPreset = 'original' | 'perYear';
 
 export interface EnvConfig {
   initialCapital: number;
@@ -45,7 +45,7 @@ export const ENV_CONFIG_SPEC: ConfigSpec<EnvConfig> = {
   maxEpisodeSteps: { default: null, doc: 'truncate an episode after this many steps (none: at the span end)', nullable: true, min: 1, integer: true },
   funding: { default: false, doc: 'charge perpetual funding units·p·funding at funding steps' },
   reward: { default: 'simple', doc: 'simple: Δequity/initialCapital (original design); risk: the RewardEngine', choices: ['simple', 'risk'] },
-  rewardPreset: { default: 'seed', doc: 'risk reward numbers: seed (the original design’s raw per-step numbers, rewardConfig: on hourly bars the leverage term alone costs ~730× the expected return of holding, so an agent learns to stay flat) or perYear (the penalties read as per-year rates, scaled to the bar)', choices: ['seed', 'perYear'] },
+  rewardPreset: { default: 'original', doc: 'risk reward numbers: original (the original design’s raw per-step numbers, rewardConfig: on hourly bars the leverage term alone costs ~730× the expected return of holding, so an agent learns to stay flat) or perYear (the penalties read as per-year rates, scaled to the bar)', choices: ['original', 'perYear'] },
   rewardConfig: { default: defaultsOf(REWARD_CONFIG_SPEC), doc: 'RewardEngine terms (per step)', fields: REWARD_CONFIG_SPEC },
   window: { default: DEFAULT_WINDOW, doc: 'feature rows stacked in an observation', min: 1, max: 4096, integer: true },
   clipValue: { default: DEFAULT_CLIP_VALUE, doc: 'normalised features are clipped to ±clipValue', min: Number.MIN_VALUE },
@@ -61,7 +61,7 @@ export function resolveEnvConfig(partial: unknown, where = 'env config'): EnvCon
   const d = DEFAULT_ENV_CONFIG.rewardConfig;
   const differs = (Object.keys(d) as (keyof RewardConfig)[]).some((k) => cfg.rewardConfig[k] !== d[k]);
   if (cfg.rewardPreset === 'perYear' && differs) {
-    throw new InputError('cannot be combined with rewardPreset "perYear" (the preset sets every term; use "seed" to give them)', `${where}: rewardConfig`);
+    throw new InputError('cannot be combined with rewardPreset "perYear" (the preset sets every term; use "original" to give them)', `${where}: rewardConfig`);
   }
   return cfg;
 }

@@ -93,7 +93,8 @@ export async function decodeSmileCheckpoint(bytes: Uint8Array, file: string): Pr
   const dataset: DatasetConfig = {
     seqLength: r.int(ds.seqLength, 'dataset.seqLength', 1, 10_000),
     target: choice<SmileTarget>(r, ds.target, 'dataset.target', ['level', 'change']),
-    inputs: choice<SmileInputs>(r, ds.inputs, 'dataset.inputs', ['seed', 'seed+iv']),
+    // 'seed' / 'seed+iv' were the first names of these choices (before 'seed' was kept for RNG seeds).
+    inputs: choice<SmileInputs>(r, ds.inputs === 'seed' ? 'original' : ds.inputs === 'seed+iv' ? 'original+iv' : ds.inputs, 'dataset.inputs', ['original', 'original+iv']),
     trainFraction: r.num(ds.trainFraction, 'dataset.trainFraction'),
     valFraction: r.num(ds.valFraction, 'dataset.valFraction'),
     maxGapIntervals: r.num(ds.maxGapIntervals, 'dataset.maxGapIntervals'),

@@ -12,8 +12,8 @@
  *    longer than `maxGapIntervals` sampling intervals (and, in an equity session, any change of
  *    local day: nights, weekends, holidays) splits the contract's history into segments that no
  *    window crosses. The target is the same contract's IV at the next quote of its segment.
- *  - Inputs: the seed's seven features ('seed'), or those plus the contract's past IV in the
- *    window ('seed+iv', the default: a next-step IV forecast that cannot see the current IV has to
+ *  - Inputs: the original design's seven features ('original'), or those plus the contract's past IV in the
+ *    window ('original+iv', the default: a next-step IV forecast that cannot see the current IV has to
  *    guess the level from moneyness and time alone). Target: the next IV ('level') or its change
  *    from the last IV of the window ('change'); either is standardised with training statistics.
  */
@@ -23,14 +23,14 @@ import { contractKey, type QuoteRecord } from './quotes.ts';
 import { localDayKey, type SessionConfig } from './session.ts';
 
 export type SmileTarget = 'level' | 'change';
-export type SmileInputs = 'seed' | 'seed+iv';
+export type SmileInputs = 'original' | 'original+iv';
 
 export interface DatasetConfig {
   /** Quotes per input window (the seed's SEQ_LENGTH; 10 in its code, 20 the CLI default). */
   seqLength: number;
   /** Predict the next IV ('level') or its change from the window's last IV ('change'). */
   target: SmileTarget;
-  /** The seed's seven features only ('seed'), or those plus the contract's past IVs ('seed+iv'). */
+  /** The original design's seven features only ('original'), or those plus the contract's past IVs ('original+iv'). */
   inputs: SmileInputs;
   /** Share of timestamps in the training period (the earliest). */
   trainFraction: number;
@@ -45,7 +45,7 @@ export interface DatasetConfig {
 export const DEFAULT_DATASET_CONFIG: DatasetConfig = {
   seqLength: 20,
   target: 'level',
-  inputs: 'seed+iv',
+  inputs: 'original+iv',
   trainFraction: 0.7,
   valFraction: 0.15,
   maxGapIntervals: 3,
@@ -53,7 +53,7 @@ export const DEFAULT_DATASET_CONFIG: DatasetConfig = {
 };
 
 export function inputNames(inputs: SmileInputs): string[] {
-  return inputs === 'seed' ? [...SEED_FEATURES] : [...SEED_FEATURES, 'iv'];
+  return inputs === 'original' ? [...SEED_FEATURES] : [...SEED_FEATURES, 'iv'];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,7 +198,7 @@ export interface SmileDataset {
   features: Float64Array;
 }
 
-/** The unscaled input row of quote i: the seven features, then its IV when inputs = 'seed+iv'. */
+/** The unscaled input row of quote i: the seven features, then its IV when inputs = 'original+iv'. */
 function inputRow(features: Float64Array, quotes: readonly QuoteRecord[], i: number, withIv: boolean, out: Float64Array): Float64Array {
   for (let j = 0; j < N_SEED_FEATURES; j++) out[j] = features[i * N_SEED_FEATURES + j]!;
   if (withIv) out[N_SEED_FEATURES] = quotes[i]!.iv;
@@ -270,7 +270,7 @@ export function buildSmileDataset(quotes: readonly QuoteRecord[], config: Partia
   const testStartMs = times[Math.min(nTrainT + nValT, times.length - 1)]!;
   const features = featureMatrix(quotes, session);
   const names = inputNames(cfg.inputs);
-  const withIv = cfg.inputs === 'seed+iv';
+  const withIv = cfg.inputs === 'original+iv';
   // Scaler statistics: quotes of the training period only.
   const trainRows: number[] = [];
   for (let i = 0; i < quotes.length; i++) if (quotes[i]!.tsMs < valStartMs) trainRows.push(i);

@@ -107,7 +107,7 @@ describe('buildSmileDataset', () => {
   it('targets: level and change from the last IV, standardised with training statistics; seed inputs have 7 columns', () => {
     const quotes = tape(2, range(0, 60), Date.UTC(2026, 0, 6, 0, 0));
     for (const target of ['level', 'change'] as const) {
-      const ds = buildSmileDataset(quotes, { seqLength: 4, target, inputs: 'seed' }, CRYPTO_SESSION);
+      const ds = buildSmileDataset(quotes, { seqLength: 4, target, inputs: 'original' }, CRYPTO_SESSION);
       expect(ds.train.nInputs).toBe(7);
       for (let w = 0; w < ds.test.n; w += 7) {
         const y = ds.test.y[w]! * ds.targetScale.std + ds.targetScale.mean;
