@@ -37,7 +37,7 @@ describe('Inverse page state', () => {
       // The evaluation says which checkpoint and which data; R² with three decimals, κ θ σ ρ v0.
       const what = page.getByTestId('inv-eval-what');
       await expect.poll(() => what.textContent(), { timeout: 30_000 }).toMatch(/inverse-synthetic-seed1-e2 [0-9a-f]{12} on the validation split of its training data \(50 proxy surfaces, data seed 1/);
-      expect(await page.locator('[data-testid=inv-r2-table] thead th').allTextContents()).toEqual(['', 'kappa', 'theta', 'sigma', 'rho', 'v0']);
+      expect(await page.locator('[data-testid=inv-r2-table] thead th').allTextContents()).toEqual(['', 'κ', 'θ', 'σ', 'ρ', 'v0']);
       for (const p of ['kappa', 'theta', 'sigma', 'rho', 'v0']) expect(await page.getByTestId(`inv-r2-${p}`).textContent()).toMatch(/^-?\d+\.\d{3}$/);
       expect(await page.locator('[data-testid=inv-ckpt-table] thead').textContent()).toContain('R² κ / θ / σ / ρ / v0');
       await screenshot(page, 'inverse-finished');

@@ -57,3 +57,6 @@ export function termTooltip(params: unknown): string {
   if (!q) return '';
   return `${formatMaturity(q[0])}: ${q[1] === null || !Number.isFinite(q[1]) ? 'masked' : `${q[1].toFixed(2)} %`}`;
 }
+
+/** The Heston parameters as table headers write them (κ θ σ ρ v0), in PARAM_NAMES order. */
+export const PARAM_SYMBOLS: Readonly<Record<'kappa' | 'theta' | 'sigma' | 'rho' | 'v0', string>> = { kappa: 'κ', theta: 'θ', sigma: 'σ', rho: 'ρ', v0: 'v0' };
