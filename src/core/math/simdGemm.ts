@@ -76,13 +76,13 @@ export function gemmABScalar(A: Float64Array, B: Float64Array, m: number, n: num
 }
 
 // ---------------------------------------------------------------------------------------------
-// The wasm module, encoded by hand.
+// The wasm module, encoded by hand (the encoder is shared with math/simdAdam).
 
-const I32 = 0x7f;
-const F64 = 0x7c;
-const V128 = 0x7b;
+export const I32 = 0x7f;
+export const F64 = 0x7c;
+export const V128 = 0x7b;
 
-function uleb(n: number): number[] {
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -106,7 +106,7 @@ function sleb(n: number): number[] {
   }
 }
 
-const op = {
+export const op = {
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
   end: [0x0b],
@@ -128,6 +128,9 @@ const op = {
   splat: [0xfd, ...uleb(0x14)],
   vAdd: [0xfd, ...uleb(0xf0)],
   vMul: [0xfd, ...uleb(0xf2)],
+  vSub: [0xfd, ...uleb(0xf1)],
+  vDiv: [0xfd, ...uleb(0xf3)],
+  vSqrt: [0xfd, ...uleb(0xef)],
 };
 
 /**
@@ -206,11 +209,11 @@ function rowsBody(R: number): number[] {
   return [...uleb(locals.length), ...locals.flatMap(([cnt, t]) => [...uleb(cnt!), t!]), ...code];
 }
 
-function section(id: number, body: number[]): number[] {
+export function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
 
-function name(s: string): number[] {
+export function name(s: string): number[] {
   const bytes = [...new TextEncoder().encode(s)];
   return [...uleb(bytes.length), ...bytes];
 }

@@ -38,6 +38,7 @@ import type { Store } from '../store/store.ts';
 import { computeGae } from './gae.ts';
 import { AGENT_STREAM, PPOAgent, parameterShapes } from './ppoAgent.ts';
 import { gemmAB } from '../math/simdGemm.ts';
+import { AdamBuffers } from '../math/simdAdam.ts';
 import { DEFAULT_TRAIN_FRACTION, resolvePpoConfig, type PPOConfig } from './ppoConfig.ts';
 import { InputError } from '../errors.ts';
 import type { JsonValue } from '../io/bundle.ts';
@@ -302,6 +303,8 @@ interface CpuLayer {
   /** Wᵀ [out, in] (the backward's dh = dz · Wᵀ), refreshed after every step; empty for the first
    *  layer, whose dh is never needed (913 × 64 of the 62k weights at D = 57 not transposed per step). */
   wT: Float64Array;
+  /** dW [in, out]: a view of the flat gradient vector. */
+  gW: Float64Array;
 }
 
 /**
@@ -313,6 +316,8 @@ export class CpuPpoUpdater {
   private readonly grad: Float64Array;
   private readonly m: Float64Array;
   private readonly v: Float64Array;
+  /** master, grad and the moments, resident in math/simdAdam's wasm memory (no copy per step). */
+  private readonly bufs: AdamBuffers;
   step = 0;
   private readonly names: { name: string; shape: number[]; offset: number; size: number }[];
   private readonly nets: Record<'pi' | 'v', CpuLayer[]>;
@@ -325,8 +330,6 @@ export class CpuPpoUpdater {
   private x = new Float64Array(0);
   private xT = new Float64Array(0);
   private tmpT = new Float64Array(0);
-  /** dW of one layer [in, out] (the widest layer). */
-  private readonly tmpW: Float64Array;
 
   constructor(
     private readonly agent: PPOAgent,
@@ -344,20 +347,21 @@ export class CpuPpoUpdater {
       this.names.push({ name, shape, offset: off, size });
       off += size;
     }
-    this.master = master ? Float64Array.from(master) : new Float64Array(off);
-    if (this.master.length !== off) throw new Error(`CpuPpoUpdater: master vector of ${this.master.length}, expected ${off}`);
-    if (!master) for (const e of this.names) this.master.set(params.get(e.name)!, e.offset);
-    this.grad = new Float64Array(off);
-    this.m = new Float64Array(off);
-    this.v = new Float64Array(off);
+    if (master && master.length !== off) throw new Error(`CpuPpoUpdater: master vector of ${master.length}, expected ${off}`);
+    this.bufs = new AdamBuffers(off);
+    this.master = this.bufs.params;
+    if (master) this.master.set(master);
+    else for (const e of this.names) this.master.set(params.get(e.name)!, e.offset);
+    this.grad = this.bufs.grad;
+    this.m = this.bufs.m;
+    this.v = this.bufs.v;
     const at = (name: string) => this.names.find((e) => e.name === name)!.offset;
     const layers = (net: 'pi' | 'v', outDim: number): CpuLayer[] => {
       const sizes = [t.obsDim, ...t.hiddenSizes, outDim];
-      return sizes.slice(1).map((outD, l) => ({ inD: sizes[l]!, outD, w: at(`${net}.w${l}`), b: at(`${net}.b${l}`), wT: new Float64Array(l === 0 ? 0 : sizes[l]! * outD) }));
+      return sizes.slice(1).map((outD, l) => ({ inD: sizes[l]!, outD, w: at(`${net}.w${l}`), b: at(`${net}.b${l}`), wT: new Float64Array(l === 0 ? 0 : sizes[l]! * outD), gW: this.grad.subarray(at(`${net}.w${l}`), at(`${net}.w${l}`) + sizes[l]! * outD) }));
     };
     this.nets = { pi: layers('pi', 1), v: layers('v', 1) };
     this.logStdOff = at('logStd');
-    this.tmpW = new Float64Array(Math.max(...[...this.nets.pi, ...this.nets.v].map((L) => L.inD * L.outD)));
     this.refreshTransposes();
   }
 
@@ -415,10 +419,10 @@ export class CpuPpoUpdater {
         inT = this.tmpT;
         for (let r = 0; r < B; r++) for (let i = 0; i < L.inD; i++) inT[i * B + r] = input[r * L.inD + i]!;
       }
-      const dW = this.tmpW;
-      gemmAB(inT, dz, L.inD, L.outD, B, dW);
-      const nW = L.inD * L.outD;
-      for (let q = 0; q < nW; q++) this.grad[L.w + q]! += dW[q]!;
+      // Each weight gets one contribution per step: the product writes straight into grad (which
+      // was zeroed: 0 + x = x, so the same bits as accumulating, up to the sign of a zero, which
+      // Adam's update cannot see).
+      gemmAB(inT, dz, L.inD, L.outD, B, L.gW);
       if (l === 0) break;
       // dh[B, in] = dz · Wᵀ.
       const prev = this.deltas[net][l - 1]!;
@@ -507,20 +511,7 @@ export class CpuPpoUpdater {
     for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
     const norm = Math.sqrt(sq);
     const coef = this.cfg.maxGradNorm > 0 ? Math.min(1, this.cfg.maxGradNorm / (norm + 1e-6)) : 1;
-    const b1 = 0.9;
-    const b2 = 0.999;
-    const bc1 = 1 - b1 ** this.step;
-    const sbc2 = Math.sqrt(1 - b2 ** this.step);
-    const stepSize = lr / bc1;
-    const eps = this.cfg.adamEps;
-    for (let i = 0; i < g.length; i++) {
-      const gi = g[i]! * coef;
-      const mi = b1 * this.m[i]! + (1 - b1) * gi;
-      const vi = b2 * this.v[i]! + (1 - b2) * gi * gi;
-      this.m[i] = mi;
-      this.v[i] = vi;
-      this.master[i]! -= (stepSize * mi) / (Math.sqrt(vi) / sbc2 + eps);
-    }
+    this.bufs.step(this.step, lr, coef, this.cfg.adamEps);
     this.refreshTransposes();
     return norm;
   }

@@ -1,0 +1,145 @@
+/**
+ * Adam (torch.optim.Adam's formulas, float64) over one flat parameter vector, on a hand-encoded
+ * WebAssembly SIMD kernel (f64x2) with a scalar-JS fallback. The PPO's CPU update (rl/ppo.ts
+ * CpuPpoUpdater) takes one step per minibatch over all ~125k parameters at D = 57.
+ *
+ * Same bits. Per element the kernel evaluates exactly the JS expressions
+ *   g' = g·coef;  m = b1·m + c1·g';  v = b2·v + (c2·g')·g';  p = p − (stepSize·m) / (√v / sbc2 + eps)
+ * (c1 = 1 − b1, c2 = 1 − b2 computed once in JS) with the same operation order: wasm's f64x2 mul,
+ * add, sub, div and sqrt are IEEE-754 correctly rounded, lane by lane, like V8's scalar doubles
+ * (and Math.sqrt is correctly rounded too), so both paths give the same bytes (tested, tolerance 0).
+ *
+ * Resident buffers. `AdamBuffers` puts the parameters, gradients and both moments in the memory of
+ * its own wasm instance (sized once, never grown, so the Float64Array views stay valid): a step
+ * copies nothing. The JS loop is sqrt/div bound (~⅕ of a PPO training iteration at D = 57);
+ * f64x2 halves the sqrt and div count. Measured in bench/rl-ppo.bench.ts (see README).
+ */
+import { F64, I32, V128, name, op, section, simdGemmAvailable, uleb } from './simdGemm.ts';
+
+const B1 = 0.9;
+const B2 = 0.999;
+
+/** Params: pg pm pv pp (byte addresses), pairs (i32), then coef c1 c2 b1 b2 stepSize sbc2 eps (f64). */
+function adamBody(): number[] {
+  const [pg, pm, pv, pp, pairs] = [0, 1, 2, 3, 4];
+  const fParams = [5, 6, 7, 8, 9, 10, 11, 12]; // coef c1 c2 b1 b2 ss sbc2 eps
+  const o = 13;
+  const end = 14;
+  const splats = [15, 16, 17, 18, 19, 20, 21, 22];
+  const [coefV, c1V, c2V, b1V, b2V, ssV, sbV, epV] = splats;
+  const g = 23;
+  const mi = 24;
+  const vi = 25;
+  const code: number[] = [];
+  const e = (...xs: (number | number[])[]) => {
+    for (const x of xs) typeof x === 'number' ? code.push(x) : code.push(...x);
+  };
+  const at = (base: number) => [...op.get(base), ...op.get(o), ...op.add];
+  e(op.get(pairs), op.i32(16), op.mul, op.set(end), op.i32(0), op.set(o));
+  fParams.forEach((p, i) => e(op.get(p), op.splat, op.set(splats[i]!)));
+  e(op.block, op.loop, op.get(o), op.get(end), op.geS, op.brIf(1));
+  // g' = g · coef
+  e(at(pg), op.vLoad(0), op.get(coefV!), op.vMul, op.set(g));
+  // m = b1 · m + c1 · g'
+  e(op.get(b1V!), at(pm), op.vLoad(0), op.vMul, op.get(c1V!), op.get(g), op.vMul, op.vAdd, op.set(mi));
+  // v = b2 · v + (c2 · g') · g'
+  e(op.get(b2V!), at(pv), op.vLoad(0), op.vMul, op.get(c2V!), op.get(g), op.vMul, op.get(g), op.vMul, op.vAdd, op.set(vi));
+  e(at(pm), op.get(mi), op.vStore(0), at(pv), op.get(vi), op.vStore(0));
+  // p = p − (stepSize · m) / (√v / sbc2 + eps)
+  e(at(pp), at(pp), op.vLoad(0), op.get(ssV!), op.get(mi), op.vMul, op.get(vi), op.vSqrt, op.get(sbV!), op.vDiv, op.get(epV!), op.vAdd, op.vDiv, op.vSub, op.vStore(0));
+  e(op.get(o), op.i32(16), op.add, op.set(o), op.br(0), op.end, op.end, op.end);
+  const locals = [
+    [2, I32],
+    [11, V128],
+  ];
+  return [...uleb(locals.length), ...locals.flatMap(([cnt, t]) => [...uleb(cnt!), t!]), ...code];
+}
+
+/** The module: memory "mem" (1 page; the host grows it once) and adam(...) → (). */
+export function simdAdamModuleBytes(): Uint8Array<ArrayBuffer> {
+  const type = section(1, [1, 0x60, 13, I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, F64, 0]);
+  const funcs = section(3, [1, 0]);
+  const memory = section(5, [1, 0x00, 1]);
+  const exports = section(7, [2, ...name('mem'), 0x02, 0, ...name('adam'), 0x00, 0]);
+  const body = adamBody();
+  const code = section(10, [1, ...uleb(body.length), ...body]);
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...funcs, ...memory, ...exports, ...code]);
+}
+
+type AdamFn = (pg: number, pm: number, pv: number, pp: number, pairs: number, coef: number, c1: number, c2: number, b1: number, b2: number, ss: number, sbc2: number, eps: number) => void;
+
+let mod: WebAssembly.Module | null | undefined;
+
+function loadModule(): WebAssembly.Module | null {
+  if (mod !== undefined) return mod;
+  mod = null;
+  try {
+    if (typeof WebAssembly === 'undefined') return null;
+    const bytes = simdAdamModuleBytes();
+    if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
+    mod = new WebAssembly.Module(bytes); // ~250 bytes: synchronous compile is fine on a main thread
+  } catch {
+    mod = null;
+  }
+  return mod;
+}
+
+/**
+ * Parameters, gradients and Adam moments of n float64 values, resident in one wasm instance's
+ * memory where WebAssembly SIMD exists (plain arrays otherwise). `step` clips nothing itself: the
+ * caller passes the clip coefficient.
+ */
+export class AdamBuffers {
+  readonly params: Float64Array;
+  readonly grad: Float64Array;
+  readonly m: Float64Array;
+  readonly v: Float64Array;
+  private readonly fn: AdamFn | null;
+
+  constructor(readonly n: number) {
+    const M = loadModule();
+    if (M) {
+      const inst = new WebAssembly.Instance(M, {});
+      const ex = inst.exports as unknown as { mem: WebAssembly.Memory; adam: AdamFn };
+      const need = 4 * n * 8 + 64;
+      if (ex.mem.buffer.byteLength < need) ex.mem.grow(Math.ceil((need - ex.mem.buffer.byteLength) / 65536));
+      const buf = ex.mem.buffer;
+      const stride = n + (n & 1); // 16-byte aligned blocks
+      this.grad = new Float64Array(buf, 0, n);
+      this.m = new Float64Array(buf, stride * 8, n);
+      this.v = new Float64Array(buf, 2 * stride * 8, n);
+      this.params = new Float64Array(buf, 3 * stride * 8, n);
+      this.fn = ex.adam;
+    } else {
+      this.grad = new Float64Array(n);
+      this.m = new Float64Array(n);
+      this.v = new Float64Array(n);
+      this.params = new Float64Array(n);
+      this.fn = null;
+    }
+  }
+
+  /** One Adam step at 1-based `step` on grad · coef (PyTorch's bias corrections); same bits either path. */
+  step(step: number, lr: number, coef: number, eps: number): void {
+    const bc1 = 1 - B1 ** step;
+    const sbc2 = Math.sqrt(1 - B2 ** step);
+    const stepSize = lr / bc1;
+    const c1 = 1 - B1;
+    const c2 = 1 - B2;
+    let i = 0;
+    if (this.fn && simdGemmAvailable()) {
+      const pairs = this.n >> 1;
+      this.fn(this.grad.byteOffset, this.m.byteOffset, this.v.byteOffset, this.params.byteOffset, pairs, coef, c1, c2, B1, B2, stepSize, sbc2, eps);
+      i = 2 * pairs;
+    }
+    const { grad: g, m, v, params: p } = this;
+    for (; i < this.n; i++) {
+      const gi = g[i]! * coef;
+      const mi = B1 * m[i]! + c1 * gi;
+      const vi = B2 * v[i]! + c2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i]! -= (stepSize * mi) / (Math.sqrt(vi) / sbc2 + eps);
+    }
+  }
+}
