@@ -237,7 +237,14 @@ interface Kernel {
 }
 
 let kernel: Kernel | null | undefined;
+let gemmModule: WebAssembly.Module | undefined;
 let enabled = true;
+
+function instantiate(): Kernel {
+  const inst = new WebAssembly.Instance(gemmModule!, {});
+  const ex = inst.exports as unknown as Omit<Kernel, 'view'>;
+  return { mem: ex.mem, rows4: ex.rows4, rows1: ex.rows1, view: new Float64Array(ex.mem.buffer) };
+}
 
 function loadKernel(): Kernel | null {
   if (kernel !== undefined) return kernel;
@@ -247,13 +254,71 @@ function loadKernel(): Kernel | null {
     const bytes = simdGemmModuleBytes();
     if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
     // Synchronous compile: the module is ~1 KB, under the browsers' 4 KB main-thread limit.
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const ex = inst.exports as unknown as Omit<Kernel, 'view'>;
-    kernel = { mem: ex.mem, rows4: ex.rows4, rows1: ex.rows1, view: new Float64Array(ex.mem.buffer) };
+    gemmModule = new WebAssembly.Module(bytes);
+    kernel = instantiate();
   } catch {
     kernel = null;
   }
   return kernel;
+}
+
+/** Grow K's memory to `bytes` at least and refresh its view. */
+function reserve(K: Kernel, bytes: number): Float64Array {
+  if (K.mem.buffer.byteLength < bytes) K.mem.grow(Math.ceil((bytes - K.mem.buffer.byteLength) / 65536));
+  if (K.view.buffer !== K.mem.buffer) K.view = new Float64Array(K.mem.buffer);
+  return K.view;
+}
+
+const pad = (x: number) => (x + 1) & ~1;
+
+/** C = A · B (+ bias) with B and bias already at element offsets oB, oBias of K's memory (oBias < 0: none). */
+function runKernel(K: Kernel, scratchAt: number, A: Float64Array, oB: number, oBias: number, m: number, n: number, k: number, C: Float64Array): void {
+  const oZero = scratchAt;
+  const oA = oZero + pad(n);
+  const oC = oA + pad(m * k);
+  const v = reserve(K, (oC + m * n) * 8);
+  if (oBias < 0) {
+    v.fill(0, oZero, oZero + n);
+    oBias = oZero;
+  }
+  v.set(A.length === m * k ? A : A.subarray(0, m * k), oA);
+  let r = 0;
+  for (; r + 4 <= m; r += 4) K.rows4((oA + r * k) * 8, oB * 8, (oC + r * n) * 8, oBias * 8, n, k);
+  for (; r < m; r++) K.rows1((oA + r * k) * 8, oB * 8, (oC + r * n) * 8, oBias * 8, n, k);
+  C.set(v.subarray(oC, oC + m * n));
+}
+
+/**
+ * Constant right-hand operands (a network's weights and biases) kept resident in a kernel
+ * instance of their own, so a product copies only A in and C out: the rollout's first layer
+ * (8 × 913 · 913 × 64) copied its 58k weights per call, 8× the values of A. Same bits as gemmAB
+ * (the same kernel, or gemmAB itself where the kernel is off or the product small).
+ */
+export class ResidentOperands {
+  private readonly K: Kernel | null;
+  private readonly offsets: number[] = [];
+  private readonly top: number;
+
+  /** `values[i]` is copied; product(…, i, …) then uses it as B (or as a bias). */
+  constructor(private readonly values: Float64Array[]) {
+    this.K = loadKernel() ? instantiate() : null;
+    let at = 0;
+    for (const x of values) {
+      this.offsets.push(at);
+      at += pad(x.length);
+    }
+    this.top = at;
+    if (this.K) {
+      const v = reserve(this.K, at * 8);
+      values.forEach((x, i) => v.set(x, this.offsets[i]!));
+    }
+  }
+
+  /** C[m × n] = A[m × k] · values[b] (k × n) (+ values[bias]). */
+  product(A: Float64Array, m: number, n: number, k: number, C: Float64Array, b: number, bias?: number): void {
+    if (!this.K || !enabled || m * n * k < SMALL_PRODUCT) return gemmAB(A, this.values[b]!, m, n, k, C, bias === undefined ? undefined : this.values[bias]);
+    runKernel(this.K, this.top, A, this.offsets[b]!, bias === undefined ? -1 : this.offsets[bias]!, m, n, k, C);
+  }
 }
 
 /** Whether gemmAB runs on WebAssembly SIMD here (false: the scalar fallback). */
@@ -270,24 +335,10 @@ export function setSimdGemmEnabled(on: boolean): void {
 export function gemmAB(A: Float64Array, B: Float64Array, m: number, n: number, k: number, C: Float64Array, bias?: Float64Array, biasOff = 0): void {
   const K = enabled && m * n * k >= SMALL_PRODUCT ? loadKernel() : null;
   if (!K) return gemmABScalar(A, B, m, n, k, C, bias, biasOff);
-  // Layout (in float64 elements): bias [n] | A [m·k] | B [k·n] | C [m·n], each 16-byte aligned.
-  const pad = (x: number) => (x + 1) & ~1;
-  const oBias = 0;
-  const oA = pad(n);
-  const oB = oA + pad(m * k);
-  const oC = oB + pad(k * n);
-  const need = (oC + m * n) * 8;
-  if (K.mem.buffer.byteLength < need) {
-    K.mem.grow(Math.ceil((need - K.mem.buffer.byteLength) / 65536));
-  }
-  if (K.view.buffer !== K.mem.buffer) K.view = new Float64Array(K.mem.buffer);
-  const v = K.view;
-  if (bias) v.set(bias.subarray(biasOff, biasOff + n), oBias);
-  else v.fill(0, oBias, oBias + n);
-  v.set(A.length === m * k ? A : A.subarray(0, m * k), oA);
+  // Layout (in float64 elements): bias [n] | B [k·n] | then A and C (runKernel), 16-byte aligned.
+  const oB = pad(n);
+  const v = reserve(K, (oB + pad(k * n)) * 8);
+  if (bias) v.set(bias.subarray(biasOff, biasOff + n), 0);
   v.set(B.length === k * n ? B : B.subarray(0, k * n), oB);
-  let r = 0;
-  for (; r + 4 <= m; r += 4) K.rows4((oA + r * k) * 8, oB * 8, (oC + r * n) * 8, oBias * 8, n, k);
-  for (; r < m; r++) K.rows1((oA + r * k) * 8, oB * 8, (oC + r * n) * 8, oBias * 8, n, k);
-  C.set(v.subarray(oC, oC + m * n));
+  runKernel(K, oB + pad(k * n), A, oB, bias ? 0 : -1, m, n, k, C);
 }

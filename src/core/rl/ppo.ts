@@ -441,8 +441,16 @@ export class CpuPpoUpdater {
   lossAndGrad(obs: Float32Array, actions: Float32Array, oldLogp: Float32Array, adv: Float32Array, returns: Float32Array, oldValues: Float32Array, B: number): number[] {
     const D = this.agent.topology.obsDim;
     this.ensure(B, D);
-    for (let i = 0; i < B * D; i++) this.x[i] = obs[i]!;
-    transposeInto(this.x, 0, B, D, this.xT);
+    // Widen to float64 and transpose (for dW = xᵀ·dz) in one pass over the 64 × 913 minibatch.
+    const { x, xT } = this;
+    for (let r = 0; r < B; r++) {
+      const o = r * D;
+      for (let i = 0; i < D; i++) {
+        const val = obs[o + i]!;
+        x[o + i] = val;
+        xT[i * B + r] = val;
+      }
+    }
     this.grad.fill(0);
     const mu = this.forward('pi', B);
     const val = this.forward('v', B);

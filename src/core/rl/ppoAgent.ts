@@ -30,7 +30,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../math/rng.ts';
-import { gemmAB } from '../math/simdGemm.ts';
+import { ResidentOperands } from '../math/simdGemm.ts';
 import type { PpoActivation, PpoInit } from './ppoConfig.ts';
 
 /** Named Rng stream ids (Rng.stream(seed, id)). Layer l of a network draws from init + l (+ 100 for the value net). */
@@ -148,13 +148,13 @@ export function initialParameters(t: AgentTopology, init: PpoInit, seed: number,
 }
 
 /** CPU forward of one MLP over a batch (float64; weights [in, out] as stored, on math/simdGemm). */
-function mlpForwardCpu(x: Float64Array, n: number, ws: Float64Array[], bs: Float64Array[], sizes: number[], tanh: boolean, scratch: Float64Array[]): Float64Array {
+function mlpForwardCpu(x: Float64Array, n: number, ops: ResidentOperands, first: number, sizes: number[], tanh: boolean, scratch: Float64Array[]): Float64Array {
   let input = x;
-  const layers = ws.length;
+  const layers = sizes.length - 1;
   for (let l = 0; l < layers; l++) {
     const outD = sizes[l + 1]!;
     const out = scratch[l]!;
-    gemmAB(input, ws[l]!, n, outD, sizes[l]!, out, bs[l]!);
+    ops.product(input, n, outD, sizes[l]!, out, first + 2 * l, first + 2 * l + 1);
     if (l + 1 < layers) {
       const m = n * outD;
       if (tanh) for (let k = 0; k < m; k++) out[k] = Math.tanh(out[k]!);
@@ -173,7 +173,9 @@ export class PPOAgent {
   readonly vars: Map<string, tf.Variable>;
   private cpu: Map<string, Float32Array>;
   /** Per net: float64 weights [in, out] and biases for the CPU forward (rebuilt when parameters change). */
-  private cpuNets: Record<'pi' | 'v', { ws: Float64Array[]; bs: Float64Array[] }> | null = null;
+  /** Both nets' float64 weights [in, out] and biases, resident for the products (rebuilt when
+   *  parameters change): pi's w0 b0 w1 b1 …, then v's. */
+  private cpuNets: ResidentOperands | null = null;
   private scratch = new Map<number, { x: Float64Array; pi: Float64Array[]; v: Float64Array[] }>();
   private readonly piSizes: number[];
   private readonly vSizes: number[];
@@ -247,20 +249,15 @@ export class PPOAgent {
   private netCpu(net: 'pi' | 'v', n: number): Float64Array {
     const sizes = net === 'pi' ? this.piSizes : this.vSizes;
     if (!this.cpuNets) {
-      const build = (name: 'pi' | 'v', sz: number[]) => {
-        const ws: Float64Array[] = [];
-        const bs: Float64Array[] = [];
-        for (let l = 0; l + 1 < sz.length; l++) {
-          ws.push(Float64Array.from(this.cpu.get(`${name}.w${l}`)!));
-          bs.push(Float64Array.from(this.cpu.get(`${name}.b${l}`)!));
-        }
-        return { ws, bs };
-      };
-      this.cpuNets = { pi: build('pi', this.piSizes), v: build('v', this.vSizes) };
+      const vals: Float64Array[] = [];
+      for (const [name, sz] of [['pi', this.piSizes], ['v', this.vSizes]] as const) {
+        for (let l = 0; l + 1 < sz.length; l++) vals.push(Float64Array.from(this.cpu.get(`${name}.w${l}`)!), Float64Array.from(this.cpu.get(`${name}.b${l}`)!));
+      }
+      this.cpuNets = new ResidentOperands(vals);
     }
-    const { ws, bs } = this.cpuNets[net];
     const scratch = this.scratchFor(n);
-    return mlpForwardCpu(scratch.x, n, ws, bs, sizes, this.topology.activation === 'tanh', scratch[net]);
+    const first = net === 'pi' ? 0 : 2 * (this.piSizes.length - 1);
+    return mlpForwardCpu(scratch.x, n, this.cpuNets, first, sizes, this.topology.activation === 'tanh', scratch[net]);
   }
 
   /**

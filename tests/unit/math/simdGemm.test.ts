@@ -6,7 +6,7 @@
  * number identical to before, and what makes Node and browsers agree (wasm f64 is fully specified).
  */
 import { describe, expect, it } from 'vitest';
-import { gemmAB, gemmABScalar, setSimdGemmEnabled, simdGemmAvailable, simdGemmModuleBytes } from '../../../src/core/math/simdGemm.ts';
+import { ResidentOperands, gemmAB, gemmABScalar, setSimdGemmEnabled, simdGemmAvailable, simdGemmModuleBytes } from '../../../src/core/math/simdGemm.ts';
 import { Rng } from '../../../src/core/math/rng.ts';
 
 /** The former kernel (src/core/rl/ppoAgent.ts before simdGemm): C = A · Btᵀ, Bt [n × k]. */
@@ -115,6 +115,33 @@ describe('simdGemm', () => {
     const small = new Float64Array(8 * 64);
     gemmAB(A, B, 8, 64, 913, small);
     expect(Array.from(small)).toEqual(Array.from(ref.subarray(0, 8 * 64)));
+  });
+
+  it('ResidentOperands (weights kept in wasm memory) equals the former kernel for every shape, batch sizes growing and shrinking, kernel on and off', () => {
+    const Bs = SHAPES.map(([, n, k], i) => randomMatrix(k * n, 20 + i));
+    const biases = SHAPES.map(([, n], i) => randomMatrix(n, 40 + i));
+    const ops = new ResidentOperands([...Bs, ...biases]);
+    for (const on of [true, false]) {
+      setSimdGemmEnabled(on);
+      try {
+        for (const rows of [1, 300, 8]) // 300 rows grows the memory past the resident block
+          SHAPES.forEach(([m0, n, k], i) => {
+            const m = Math.max(1, Math.min(m0, rows));
+            const A = randomMatrix(m * k, 60 + i);
+            const ref = new Float64Array(m * n);
+            referenceABt(A, transposed(Bs[i]!, k, n), m, n, k, ref, biases[i]!);
+            const C = new Float64Array(m * n).fill(NaN);
+            ops.product(A, m, n, k, C, i, SHAPES.length + i);
+            expect(Array.from(C)).toEqual(Array.from(ref));
+            const refNoBias = new Float64Array(m * n);
+            referenceABt(A, transposed(Bs[i]!, k, n), m, n, k, refNoBias);
+            ops.product(A, m, n, k, C, i);
+            expect(Array.from(C)).toEqual(Array.from(refNoBias));
+          });
+      } finally {
+        setSimdGemmEnabled(true);
+      }
+    }
   });
 
   it('the scalar fallback gives the same bits when the kernel is switched off', () => {
