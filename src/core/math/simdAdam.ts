@@ -12,7 +12,9 @@
  * Resident buffers. `AdamBuffers` puts the parameters, gradients and both moments in the memory of
  * its own wasm instance (sized once, never grown, so the Float64Array views stay valid): a step
  * copies nothing. The JS loop is sqrt/div bound (~⅕ of a PPO training iteration at D = 57);
- * f64x2 halves the sqrt and div count. Measured in bench/rl-ppo.bench.ts (see README).
+ * f64x2 halves the sqrt and div count. Measured (bench/rl-ppo.bench.ts, D = 57, per CPU-second,
+ * same session): PPO training 1.90k → 2.51k env-steps/s with this kernel and the gradients written
+ * in place; it is still divider bound (~2 ns per parameter).
  */
 import { F64, I32, V128, name, op, section, simdGemmAvailable, uleb } from './simdGemm.ts';
 
