@@ -33,6 +33,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
 import { Rng } from '../math/rng.ts';
+import { fastTanh } from '../math/fastTanh.ts';
 import type { PauseGate } from '../inverse/pauseGate.ts';
 import type { Store } from '../store/store.ts';
 import { computeGae } from './gae.ts';
@@ -392,7 +393,7 @@ export class CpuPpoUpdater {
       gemmAB(input, this.master.subarray(L.w, L.w + L.inD * L.outD), B, L.outD, L.inD, out, this.master, L.b);
       if (l + 1 < Ls.length) {
         const n = B * L.outD;
-        if (this.tanh) for (let i = 0; i < n; i++) out[i] = Math.tanh(out[i]!);
+        if (this.tanh) for (let i = 0; i < n; i++) out[i] = fastTanh(out[i]!);
         else for (let i = 0; i < n; i++) out[i] = out[i]! > 0 ? out[i]! : 0;
       }
       input = out;

@@ -30,6 +30,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../math/rng.ts';
+import { fastTanh } from '../math/fastTanh.ts';
 import { ResidentOperands } from '../math/simdGemm.ts';
 import type { PpoActivation, PpoInit } from './ppoConfig.ts';
 
@@ -157,7 +158,7 @@ function mlpForwardCpu(x: Float64Array, n: number, ops: ResidentOperands, first:
     ops.product(input, n, outD, sizes[l]!, out, first + 2 * l, first + 2 * l + 1);
     if (l + 1 < layers) {
       const m = n * outD;
-      if (tanh) for (let k = 0; k < m; k++) out[k] = Math.tanh(out[k]!);
+      if (tanh) for (let k = 0; k < m; k++) out[k] = fastTanh(out[k]!);
       else for (let k = 0; k < m; k++) out[k] = Math.max(0, out[k]!);
     }
     input = out;
