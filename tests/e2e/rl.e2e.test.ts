@@ -1,7 +1,7 @@
 /**
  * RL page in Chromium: train a few PPO iterations in the worker on a small simulated market,
  * cancel, resume the run stored in IndexedDB, then backtest the agent against the baselines.
- * Small on purpose (software GPU): 800 steps of market, 400 iterations of 128 steps over 4 envs.
+ * Small on purpose (software GPU): 800 steps of market, 1500 iterations of 128 steps over 4 envs.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLab, screenshot, stopServer } from './harness.ts';
@@ -24,8 +24,9 @@ describe('RL page', () => {
         await input.fill(value);
         await input.dispatchEvent('change');
       };
-      // 400 short iterations (~10 ms each with the CPU update): long enough for the cancel to land mid-run.
-      await set('totalSteps', String(128 * 400));
+      // 1500 short iterations (a few ms each with the SIMD CPU update: 400 could all finish between the
+      // progress poll and the Cancel click): long enough for the cancel to land mid-run.
+      await set('totalSteps', String(128 * 1500));
       await set('rolloutLen', '128');
       await set('numEnvs', '4');
       await set('epochs', '2');
@@ -37,18 +38,18 @@ describe('RL page', () => {
         for (const id of ['rl-form-error', 'rl-train-error']) if (await page.getByTestId(id).count()) return `${id}: ${await page.getByTestId(id).textContent()}`;
         return (await page.getByTestId('rl-progress-text').count()) ? await page.getByTestId('rl-progress-text').textContent() : 'no progress';
       };
-      await expect.poll(status, { timeout: 120_000 }).toMatch(/iteration ([2-9]|[1-9]\d|[1-3]\d\d)\/400/);
+      await expect.poll(status, { timeout: 120_000 }).toMatch(/iteration ([2-9]|[1-9]\d|[1-9]\d\d|1[0-3]\d\d)\/1500/);
       await page.click('[data-testid=rl-cancel]');
       await page.getByTestId('rl-train-error').waitFor({ timeout: 30_000 });
       expect(await page.getByTestId('rl-train-error').textContent()).toMatch(/cancel/i);
       // The stored run offers a resume from where it stopped.
       const resume = page.getByTestId('rl-resume-run');
       await resume.waitFor({ timeout: 10_000 });
-      expect(await resume.textContent()).toMatch(/Resume stored run \(([1-9]|[1-9]\d|[1-3]\d\d)\/400 iterations\)/);
+      expect(await resume.textContent()).toMatch(/Resume stored run \(([1-9]|[1-9]\d|[1-9]\d\d|1[0-4]\d\d)\/1500 iterations\)/);
       await resume.click();
       await page.getByTestId('rl-trained').waitFor({ timeout: 120_000 });
-      expect(await page.getByTestId('rl-trained').textContent()).toContain('trained 400 iterations');
-      expect(await page.getByTestId('rl-last-diag').textContent()).toMatch(/iteration 400\/400: policy loss -?\d/);
+      expect(await page.getByTestId('rl-trained').textContent()).toContain('trained 1500 iterations');
+      expect(await page.getByTestId('rl-last-diag').textContent()).toMatch(/iteration 1500\/1500: policy loss -?\d/);
       await page.click('[data-testid=rl-backtest]');
       const btStatus = async () => ((await page.getByTestId('rl-backtest-error').count()) ? `error: ${await page.getByTestId('rl-backtest-error').textContent()}` : await page.getByTestId('rl-stats').count());
       await expect.poll(btStatus, { timeout: 60_000 }).toBe(1);
