@@ -9,14 +9,14 @@
  * add, sub, div and sqrt are IEEE-754 correctly rounded, lane by lane, like V8's scalar doubles
  * (and Math.sqrt is correctly rounded too), so both paths give the same bytes (tested, tolerance 0).
  *
- * Resident buffers. `AdamBuffers` puts the parameters, gradients and both moments in the memory of
- * its own wasm instance (sized once, never grown, so the Float64Array views stay valid): a step
- * copies nothing. The JS loop is sqrt/div bound (~⅕ of a PPO training iteration at D = 57);
+ * Resident buffers. `AdamBuffers` puts the parameters, gradients and both moments in a
+ * math/simdGemm GemmWorkspace (the CPU updater's own, where its products write the gradients): a
+ * step copies nothing. The JS loop is sqrt/div bound (~⅕ of a PPO training iteration at D = 57);
  * f64x2 halves the sqrt and div count. Measured (bench/rl-ppo.bench.ts, D = 57, per CPU-second,
  * same session): PPO training 1.90k → 2.51k env-steps/s with this kernel and the gradients written
  * in place; it is still divider bound (~2 ns per parameter).
  */
-import { F64, I32, V128, name, op, section, simdGemmAvailable, uleb } from './simdGemm.ts';
+import { F64, GemmWorkspace, I32, V128, body, compileOnce, moduleBytes, op, simdGemmAvailable } from './simdGemm.ts';
 
 const B1 = 0.9;
 const B2 = 0.999;
@@ -50,75 +50,64 @@ function adamBody(): number[] {
   // p = p − (stepSize · m) / (√v / sbc2 + eps)
   e(at(pp), at(pp), op.vLoad(0), op.get(ssV!), op.get(mi), op.vMul, op.get(vi), op.vSqrt, op.get(sbV!), op.vDiv, op.get(epV!), op.vAdd, op.vDiv, op.vSub, op.vStore(0));
   e(op.get(o), op.i32(16), op.add, op.set(o), op.br(0), op.end, op.end, op.end);
-  const locals = [
-    [2, I32],
-    [11, V128],
-  ];
-  return [...uleb(locals.length), ...locals.flatMap(([cnt, t]) => [...uleb(cnt!), t!]), ...code];
+  return body(
+    [
+      [2, I32],
+      [11, V128],
+    ],
+    code,
+  );
 }
 
-/** The module: memory "mem" (1 page; the host grows it once) and adam(...) → (). */
+/** The module: imports env.mem (a GemmWorkspace's memory) and exports adam(...) → (). */
 export function simdAdamModuleBytes(): Uint8Array<ArrayBuffer> {
-  const type = section(1, [1, 0x60, 13, I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, F64, 0]);
-  const funcs = section(3, [1, 0]);
-  const memory = section(5, [1, 0x00, 1]);
-  const exports = section(7, [2, ...name('mem'), 0x02, 0, ...name('adam'), 0x00, 0]);
-  const body = adamBody();
-  const code = section(10, [1, ...uleb(body.length), ...body]);
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...funcs, ...memory, ...exports, ...code]);
+  return moduleBytes([[0x60, 13, I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, F64, 0]], [{ type: 0, name: 'adam', body: adamBody() }]);
 }
 
 type AdamFn = (pg: number, pm: number, pv: number, pp: number, pairs: number, coef: number, c1: number, c2: number, b1: number, b2: number, ss: number, sbc2: number, eps: number) => void;
 
-let mod: WebAssembly.Module | null | undefined;
-
-function loadModule(): WebAssembly.Module | null {
-  if (mod !== undefined) return mod;
-  mod = null;
-  try {
-    if (typeof WebAssembly === 'undefined') return null;
-    const bytes = simdAdamModuleBytes();
-    if (!WebAssembly.validate(bytes)) return null; // no SIMD in this engine
-    mod = new WebAssembly.Module(bytes); // ~250 bytes: synchronous compile is fine on a main thread
-  } catch {
-    mod = null;
-  }
-  return mod;
-}
+const adamModule = compileOnce(simdAdamModuleBytes);
 
 /**
- * Parameters, gradients and Adam moments of n float64 values, resident in one wasm instance's
- * memory where WebAssembly SIMD exists (plain arrays otherwise). `step` clips nothing itself: the
- * caller passes the clip coefficient.
+ * Parameters, gradients and Adam moments of n float64 values in a GemmWorkspace (its own, or the
+ * caller's, so the products and the Adam step share one memory and nothing is copied between them).
+ * The views are fresh on every read (a later allocation in the workspace may grow it); `*At` are
+ * their float64 indices in the workspace. `step` clips nothing itself: the caller passes the clip
+ * coefficient.
  */
 export class AdamBuffers {
-  readonly params: Float64Array;
-  readonly grad: Float64Array;
-  readonly m: Float64Array;
-  readonly v: Float64Array;
+  readonly gradAt: number;
+  readonly mAt: number;
+  readonly vAt: number;
+  readonly paramsAt: number;
   private readonly fn: AdamFn | null;
 
-  constructor(readonly n: number) {
-    const M = loadModule();
-    if (M) {
-      const inst = new WebAssembly.Instance(M, {});
-      const ex = inst.exports as unknown as { mem: WebAssembly.Memory; adam: AdamFn };
-      const need = 4 * n * 8 + 64;
-      if (ex.mem.buffer.byteLength < need) ex.mem.grow(Math.ceil((need - ex.mem.buffer.byteLength) / 65536));
-      const buf = ex.mem.buffer;
-      const stride = n + (n & 1); // 16-byte aligned blocks
-      this.grad = new Float64Array(buf, 0, n);
-      this.m = new Float64Array(buf, stride * 8, n);
-      this.v = new Float64Array(buf, 2 * stride * 8, n);
-      this.params = new Float64Array(buf, 3 * stride * 8, n);
-      this.fn = ex.adam;
-    } else {
-      this.grad = new Float64Array(n);
-      this.m = new Float64Array(n);
-      this.v = new Float64Array(n);
-      this.params = new Float64Array(n);
-      this.fn = null;
-    }
+  constructor(
+    readonly n: number,
+    readonly ws: GemmWorkspace = new GemmWorkspace(4 * n + 8),
+  ) {
+    this.gradAt = ws.alloc64(n);
+    this.mAt = ws.alloc64(n);
+    this.vAt = ws.alloc64(n);
+    this.paramsAt = ws.alloc64(n);
+    const M = adamModule();
+    this.fn = M && ws.memory ? (new WebAssembly.Instance(M, { env: { mem: ws.memory } }).exports as unknown as { adam: AdamFn }).adam : null;
+  }
+
+  get params(): Float64Array {
+    return this.ws.view64(this.paramsAt, this.n);
+  }
+
+  get grad(): Float64Array {
+    return this.ws.view64(this.gradAt, this.n);
+  }
+
+  get m(): Float64Array {
+    return this.ws.view64(this.mAt, this.n);
+  }
+
+  get v(): Float64Array {
+    return this.ws.view64(this.vAt, this.n);
   }
 
   /** One Adam step at 1-based `step` on grad · coef (PyTorch's bias corrections); same bits either path. */
@@ -131,7 +120,7 @@ export class AdamBuffers {
     let i = 0;
     if (this.fn && simdGemmAvailable()) {
       const pairs = this.n >> 1;
-      this.fn(this.grad.byteOffset, this.m.byteOffset, this.v.byteOffset, this.params.byteOffset, pairs, coef, c1, c2, B1, B2, stepSize, sbc2, eps);
+      this.fn(this.gradAt * 8, this.mAt * 8, this.vAt * 8, this.paramsAt * 8, pairs, coef, c1, c2, B1, B2, stepSize, sbc2, eps);
       i = 2 * pairs;
     }
     const { grad: g, m, v, params: p } = this;

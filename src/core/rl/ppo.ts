@@ -38,7 +38,7 @@ import type { PauseGate } from '../inverse/pauseGate.ts';
 import type { Store } from '../store/store.ts';
 import { computeGae } from './gae.ts';
 import { AGENT_STREAM, PPOAgent, parameterShapes } from './ppoAgent.ts';
-import { gemmAB } from '../math/simdGemm.ts';
+import { GemmWorkspace } from '../math/simdGemm.ts';
 import { AdamBuffers } from '../math/simdAdam.ts';
 import { DEFAULT_TRAIN_FRACTION, resolvePpoConfig, type PPOConfig } from './ppoConfig.ts';
 import { InputError } from '../errors.ts';
@@ -289,23 +289,28 @@ export class ClippedAdam {
 // Adam with global-norm clipping, over one flat master vector (checkpoint layout). At 2 × 64 and
 // minibatch 64 the tfjs path costs ~280 kernels per step, dispatch-bound on wasm; this path has
 // none (measured in bench/rl-ppo.bench.ts). Its gradients equal tfjs's to float32 rounding (test).
-// Every product runs on math/simdGemm (wasm f64x2, the same bits as the scalar kernel it replaced).
-
-function transposeInto(src: Float64Array, srcOff: number, rows: number, cols: number, dst: Float64Array): void {
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) dst[j * rows + i] = src[srcOff + i * cols + j]!;
-}
+// Parameters, gradients, Adam moments, the minibatch and every activation live in one
+// math/simdGemm GemmWorkspace: each product runs in place on the wasm f64x2 kernel (the same bits
+// as the scalar kernel the updater started on) and nothing is copied to or from it but the
+// minibatch's observations.
 
 interface CpuLayer {
   inD: number;
   outD: number;
-  /** Offsets of W [in, out] and b [out] in the flat vector. */
+  /** Offsets of W [in, out] and b [out] in the flat parameter vector. */
   w: number;
   b: number;
-  /** Wᵀ [out, in] (the backward's dh = dz · Wᵀ), refreshed after every step; empty for the first
-   *  layer, whose dh is never needed (913 × 64 of the 62k weights at D = 57 not transposed per step). */
-  wT: Float64Array;
-  /** dW [in, out]: a view of the flat gradient vector. */
-  gW: Float64Array;
+  /** Workspace index of Wᵀ [out, in] (the backward's dh = dz · Wᵀ), refreshed after every step;
+   *  −1 for the first layer, whose dh is never needed (913 × 64 of the 125k weights at D = 57). */
+  wT: number;
+}
+
+/** Workspace indices of one minibatch capacity's scratch. */
+interface Scratch {
+  cap: number;
+  x: number;
+  acts: Record<'pi' | 'v', number[]>;
+  deltas: Record<'pi' | 'v', number[]>;
 }
 
 /**
@@ -313,24 +318,15 @@ interface CpuLayer {
  * agent receives float32 copies); `params()` and `state()` give both for checkpoints and resume.
  */
 export class CpuPpoUpdater {
-  readonly master: Float64Array;
-  private readonly grad: Float64Array;
-  private readonly m: Float64Array;
-  private readonly v: Float64Array;
-  /** master, grad and the moments, resident in math/simdAdam's wasm memory (no copy per step). */
+  private readonly ws = new GemmWorkspace();
+  /** master, grad and the moments, in the workspace (no copy per step). */
   private readonly bufs: AdamBuffers;
   step = 0;
   private readonly names: { name: string; shape: number[]; offset: number; size: number }[];
   private readonly nets: Record<'pi' | 'v', CpuLayer[]>;
   private readonly logStdOff: number;
   private readonly tanh: boolean;
-  // Per-minibatch scratch (allocated for the largest batch seen).
-  private cap = 0;
-  private acts: Record<'pi' | 'v', Float64Array[]> = { pi: [], v: [] };
-  private deltas: Record<'pi' | 'v', Float64Array[]> = { pi: [], v: [] };
-  private x = new Float64Array(0);
-  private xT = new Float64Array(0);
-  private tmpT = new Float64Array(0);
+  private scratch: Scratch | null = null;
 
   constructor(
     private readonly agent: PPOAgent,
@@ -349,89 +345,83 @@ export class CpuPpoUpdater {
       off += size;
     }
     if (master && master.length !== off) throw new Error(`CpuPpoUpdater: master vector of ${master.length}, expected ${off}`);
-    this.bufs = new AdamBuffers(off);
-    this.master = this.bufs.params;
-    if (master) this.master.set(master);
-    else for (const e of this.names) this.master.set(params.get(e.name)!, e.offset);
-    this.grad = this.bufs.grad;
-    this.m = this.bufs.m;
-    this.v = this.bufs.v;
+    this.bufs = new AdamBuffers(off, this.ws);
+    const p = this.bufs.params;
+    if (master) p.set(master);
+    else for (const e of this.names) p.set(params.get(e.name)!, e.offset);
     const at = (name: string) => this.names.find((e) => e.name === name)!.offset;
     const layers = (net: 'pi' | 'v', outDim: number): CpuLayer[] => {
       const sizes = [t.obsDim, ...t.hiddenSizes, outDim];
-      return sizes.slice(1).map((outD, l) => ({ inD: sizes[l]!, outD, w: at(`${net}.w${l}`), b: at(`${net}.b${l}`), wT: new Float64Array(l === 0 ? 0 : sizes[l]! * outD), gW: this.grad.subarray(at(`${net}.w${l}`), at(`${net}.w${l}`) + sizes[l]! * outD) }));
+      return sizes.slice(1).map((outD, l) => ({ inD: sizes[l]!, outD, w: at(`${net}.w${l}`), b: at(`${net}.b${l}`), wT: l === 0 ? -1 : this.ws.alloc64(sizes[l]! * outD) }));
     };
     this.nets = { pi: layers('pi', 1), v: layers('v', 1) };
     this.logStdOff = at('logStd');
     this.refreshTransposes();
   }
 
+  /** The float64 master parameters (checkpoint layout; a fresh view). */
+  get master(): Float64Array {
+    return this.bufs.params;
+  }
+
   private refreshTransposes(): void {
-    for (const net of ['pi', 'v'] as const) for (const L of this.nets[net].slice(1)) transposeInto(this.master, L.w, L.inD, L.outD, L.wT);
+    const p = this.bufs.params;
+    const M = this.ws.f64;
+    for (const net of ['pi', 'v'] as const)
+      for (const L of this.nets[net].slice(1)) for (let i = 0; i < L.inD; i++) for (let j = 0; j < L.outD; j++) M[L.wT + j * L.inD + i] = p[L.w + i * L.outD + j]!;
   }
 
-  private ensure(B: number, D: number): void {
-    if (B <= this.cap) return;
-    this.cap = B;
-    for (const net of ['pi', 'v'] as const) {
-      this.acts[net] = this.nets[net].map((L) => new Float64Array(B * L.outD));
-      this.deltas[net] = this.nets[net].map((L) => new Float64Array(B * L.outD));
-    }
-    this.x = new Float64Array(B * D);
-    this.xT = new Float64Array(B * D);
-    const widest = Math.max(...this.nets.pi.map((L) => L.outD), ...this.nets.v.map((L) => L.outD));
-    this.tmpT = new Float64Array(B * Math.max(widest, D));
+  private ensure(B: number, D: number): Scratch {
+    if (this.scratch && B <= this.scratch.cap) return this.scratch;
+    const per = (net: 'pi' | 'v') => this.nets[net].map((L) => this.ws.alloc64(B * L.outD));
+    this.scratch = { cap: B, x: this.ws.alloc64(B * D), acts: { pi: per('pi'), v: per('v') }, deltas: { pi: per('pi'), v: per('v') } };
+    return this.scratch;
   }
 
-  /** Forward of one net over the batch in this.x, keeping every layer's output (post-activation). */
-  private forward(net: 'pi' | 'v', B: number): Float64Array {
-    let input: Float64Array = this.x;
+  /** Forward of one net over the batch at S.x, keeping every layer's output (post-activation). */
+  private forward(S: Scratch, net: 'pi' | 'v', B: number): Float64Array {
+    const P = this.bufs.paramsAt;
+    let input = S.x;
     const Ls = this.nets[net];
     for (let l = 0; l < Ls.length; l++) {
       const L = Ls[l]!;
-      const out = this.acts[net][l]!;
-      gemmAB(input, this.master.subarray(L.w, L.w + L.inD * L.outD), B, L.outD, L.inD, out, this.master, L.b);
+      const out = S.acts[net][l]!;
+      this.ws.product64(B, L.outD, L.inD, input, P + L.w, out, P + L.b);
       if (l + 1 < Ls.length) {
-        const n = B * L.outD;
-        if (this.tanh) for (let i = 0; i < n; i++) out[i] = fastTanh(out[i]!);
-        else for (let i = 0; i < n; i++) out[i] = out[i]! > 0 ? out[i]! : 0;
+        const h = this.ws.view64(out, B * L.outD);
+        if (this.tanh) for (let i = 0; i < h.length; i++) h[i] = fastTanh(h[i]!);
+        else for (let i = 0; i < h.length; i++) h[i] = h[i]! > 0 ? h[i]! : 0;
       }
       input = out;
     }
-    return input;
+    return this.ws.view64(input, B);
   }
 
-  /** Backward of one net from dL/d(output) [B] (written into deltas[last]); accumulates into this.grad. */
-  private backward(net: 'pi' | 'v', B: number): void {
+  /** Backward of one net from dL/d(output) [B] (in deltas[last]); writes its part of the gradient. */
+  private backward(S: Scratch, net: 'pi' | 'v', B: number): void {
+    const G = this.bufs.gradAt;
+    const M = this.ws.f64;
     const Ls = this.nets[net];
     for (let l = Ls.length - 1; l >= 0; l--) {
       const L = Ls[l]!;
-      const dz = this.deltas[net][l]!;
-      const input = l === 0 ? this.x : this.acts[net][l - 1]!;
-      // db = Σ_b dz;  dW[in, out] = inputᵀ · dz.
+      const dz = S.deltas[net][l]!;
+      const input = l === 0 ? S.x : S.acts[net][l - 1]!;
+      // db = Σ_b dz;  dW[in, out] = inputᵀ · dz (input read in place, transposed by the kernel).
+      // Each parameter gets exactly one contribution per step, so both are written, not added.
       for (let j = 0; j < L.outD; j++) {
         let sb = 0;
-        for (let r = 0; r < B; r++) sb += dz[r * L.outD + j]!;
-        this.grad[L.b + j]! += sb;
+        for (let r = 0; r < B; r++) sb += M[dz + r * L.outD + j]!;
+        M[G + L.b + j] = sb;
       }
-      let inT: Float64Array<ArrayBufferLike>;
-      if (l === 0) inT = this.xT;
-      else {
-        inT = this.tmpT;
-        for (let r = 0; r < B; r++) for (let i = 0; i < L.inD; i++) inT[i * B + r] = input[r * L.inD + i]!;
-      }
-      // Each weight gets one contribution per step: the product writes straight into grad (which
-      // was zeroed: 0 + x = x, so the same bits as accumulating, up to the sign of a zero, which
-      // Adam's update cannot see).
-      gemmAB(inT, dz, L.inD, L.outD, B, L.gW);
+      this.ws.product64(L.inD, L.outD, B, input, dz, G + L.w, -1, true);
       if (l === 0) break;
-      // dh[B, in] = dz · Wᵀ.
-      const prev = this.deltas[net][l - 1]!;
-      gemmAB(dz, L.wT, B, L.inD, L.outD, prev);
-      const h = this.acts[net][l - 1]!;
+      // dh[B, in] = dz · Wᵀ, then through the activation.
+      const prev = S.deltas[net][l - 1]!;
+      this.ws.product64(B, L.inD, L.outD, dz, L.wT, prev);
+      const h = S.acts[net][l - 1]!;
       const n = B * L.inD;
-      if (this.tanh) for (let i = 0; i < n; i++) prev[i]! *= 1 - h[i]! * h[i]!;
-      else for (let i = 0; i < n; i++) if (h[i]! <= 0) prev[i] = 0;
+      if (this.tanh) for (let i = 0; i < n; i++) M[prev + i]! *= 1 - M[h + i]! * M[h + i]!;
+      else for (let i = 0; i < n; i++) if (M[h + i]! <= 0) M[prev + i] = 0;
     }
   }
 
@@ -441,25 +431,15 @@ export class CpuPpoUpdater {
    */
   lossAndGrad(obs: Float32Array, actions: Float32Array, oldLogp: Float32Array, adv: Float32Array, returns: Float32Array, oldValues: Float32Array, B: number): number[] {
     const D = this.agent.topology.obsDim;
-    this.ensure(B, D);
-    // Widen to float64 and transpose (for dW = xᵀ·dz) in one pass over the 64 × 913 minibatch.
-    const { x, xT } = this;
-    for (let r = 0; r < B; r++) {
-      const o = r * D;
-      for (let i = 0; i < D; i++) {
-        const val = obs[o + i]!;
-        x[o + i] = val;
-        xT[i * B + r] = val;
-      }
-    }
-    this.grad.fill(0);
-    const mu = this.forward('pi', B);
-    const val = this.forward('v', B);
-    const s = this.master[this.logStdOff]!;
+    const S = this.ensure(B, D);
+    this.ws.view64(S.x, B * D).set(obs.length === B * D ? obs : obs.subarray(0, B * D)); // widened to float64
+    const mu = this.forward(S, 'pi', B);
+    const val = this.forward(S, 'v', B);
+    const s = this.bufs.params[this.logStdOff]!;
     const sigma = Math.exp(s);
     const eps = this.cfg.clipRatio;
-    const dMu = this.deltas.pi[this.nets.pi.length - 1]!;
-    const dV = this.deltas.v[this.nets.v.length - 1]!;
+    const dMu = this.ws.view64(S.deltas.pi[this.nets.pi.length - 1]!, B);
+    const dV = this.ws.view64(S.deltas.v[this.nets.v.length - 1]!, B);
     let pg = 0;
     let vl = 0;
     let kl = 0;
@@ -505,9 +485,9 @@ export class CpuPpoUpdater {
       }
       dV[r] = (this.cfg.vfCoef * 0.5 * g) / B;
     }
-    this.backward('pi', B);
-    this.backward('v', B);
-    this.grad[this.logStdOff]! += dS - this.cfg.entCoef;
+    this.backward(S, 'pi', B);
+    this.backward(S, 'v', B);
+    this.bufs.grad[this.logStdOff] = dS - this.cfg.entCoef;
     const entropy = s + 0.5 + HALF_LOG_2PI;
     return [pg / B, (0.5 * vl) / B, entropy, kl / B, oldKl / B, clipped / B];
   }
@@ -515,7 +495,7 @@ export class CpuPpoUpdater {
   /** Global-norm clip then Adam (PyTorch's formulas); returns the norm before clipping. */
   apply(lr: number): number {
     this.step++;
-    const g = this.grad;
+    const g = this.bufs.grad;
     let sq = 0;
     for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
     const norm = Math.sqrt(sq);
@@ -527,23 +507,25 @@ export class CpuPpoUpdater {
 
   /** The gradient of the last lossAndGrad, by parameter name (float64; for tests). */
   gradients(): Map<string, Float64Array> {
-    return new Map(this.names.map((e) => [e.name, this.grad.slice(e.offset, e.offset + e.size)]));
+    const g = this.bufs.grad;
+    return new Map(this.names.map((e) => [e.name, g.slice(e.offset, e.offset + e.size)]));
   }
 
   /** Float32 parameters by name (what the agent and the checkpoint hold). */
   params(): Map<string, Float32Array> {
-    return new Map(this.names.map((e) => [e.name, Float32Array.from(this.master.subarray(e.offset, e.offset + e.size))]));
+    const p = this.bufs.params;
+    return new Map(this.names.map((e) => [e.name, Float32Array.from(p.subarray(e.offset, e.offset + e.size))]));
   }
 
   getState(): AdamState {
-    return { step: this.step, m: this.m.slice(), v: this.v.slice() };
+    return { step: this.step, m: this.bufs.m.slice(), v: this.bufs.v.slice() };
   }
 
   setState(s: AdamState): void {
-    if (s.m.length !== this.m.length) throw new Error(`CpuPpoUpdater.setState: moments of size ${s.m.length}, expected ${this.m.length}`);
+    if (s.m.length !== this.bufs.n) throw new Error(`CpuPpoUpdater.setState: moments of size ${s.m.length}, expected ${this.bufs.n}`);
     this.step = s.step;
-    this.m.set(s.m);
-    this.v.set(s.v);
+    this.bufs.m.set(s.m);
+    this.bufs.v.set(s.v);
   }
 }
 

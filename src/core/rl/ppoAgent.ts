@@ -31,7 +31,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../math/rng.ts';
 import { fastTanh } from '../math/fastTanh.ts';
-import { ResidentOperands } from '../math/simdGemm.ts';
+import { GemmWorkspace } from '../math/simdGemm.ts';
 import type { PpoActivation, PpoInit } from './ppoConfig.ts';
 
 /** Named Rng stream ids (Rng.stream(seed, id)). Layer l of a network draws from init + l (+ 100 for the value net). */
@@ -148,24 +148,6 @@ export function initialParameters(t: AgentTopology, init: PpoInit, seed: number,
   return out;
 }
 
-/** CPU forward of one MLP over a batch (float64; weights [in, out] as stored, on math/simdGemm). */
-function mlpForwardCpu(x: Float64Array, n: number, ops: ResidentOperands, first: number, sizes: number[], tanh: boolean, scratch: Float64Array[]): Float64Array {
-  let input = x;
-  const layers = sizes.length - 1;
-  for (let l = 0; l < layers; l++) {
-    const outD = sizes[l + 1]!;
-    const out = scratch[l]!;
-    ops.product(input, n, outD, sizes[l]!, out, first + 2 * l, first + 2 * l + 1);
-    if (l + 1 < layers) {
-      const m = n * outD;
-      if (tanh) for (let k = 0; k < m; k++) out[k] = fastTanh(out[k]!);
-      else for (let k = 0; k < m; k++) out[k] = Math.max(0, out[k]!);
-    }
-    input = out;
-  }
-  return input;
-}
-
 let nextAgentSerial = 0;
 
 export class PPOAgent {
@@ -173,11 +155,11 @@ export class PPOAgent {
   /** tf variables by parameter name, in parameterShapes order. */
   readonly vars: Map<string, tf.Variable>;
   private cpu: Map<string, Float32Array>;
-  /** Per net: float64 weights [in, out] and biases for the CPU forward (rebuilt when parameters change). */
-  /** Both nets' float64 weights [in, out] and biases, resident for the products (rebuilt when
-   *  parameters change): pi's w0 b0 w1 b1 …, then v's. */
-  private cpuNets: ResidentOperands | null = null;
-  private scratch = new Map<number, { x: Float64Array; pi: Float64Array[]; v: Float64Array[] }>();
+  /** The CPU forward's weights and scratch, in one math/simdGemm workspace (rebuilt when the
+   *  parameters change): per net and layer the workspace indices of W [in, out] and b. */
+  private cpuNets: { ws: GemmWorkspace; layers: Record<'pi' | 'v', { w: number; b: number }[]> } | null = null;
+  /** Per batch size: workspace indices of the input and of each layer's output. */
+  private scratch = new Map<number, { x: number; pi: number[]; v: number[] }>();
   private readonly piSizes: number[];
   private readonly vSizes: number[];
 
@@ -233,32 +215,45 @@ export class PPOAgent {
     this.cpuNets = null;
   }
 
-  private scratchFor(n: number): { x: Float64Array; pi: Float64Array[]; v: Float64Array[] } {
-    let s = this.scratch.get(n);
-    if (!s) {
-      s = {
-        x: new Float64Array(n * this.topology.obsDim),
-        pi: this.piSizes.slice(1).map((d) => new Float64Array(n * d)),
-        v: this.vSizes.slice(1).map((d) => new Float64Array(n * d)),
-      };
-      this.scratch.set(n, s);
-    }
-    return s;
+  private nets(): { ws: GemmWorkspace; layers: Record<'pi' | 'v', { w: number; b: number }[]> } {
+    if (this.cpuNets) return this.cpuNets;
+    const ws = new GemmWorkspace();
+    const put = (x: Float32Array) => {
+      const at = ws.alloc64(x.length);
+      ws.view64(at, x.length).set(x);
+      return at;
+    };
+    const layersOf = (net: 'pi' | 'v', sizes: number[]) => sizes.slice(1).map((_, l) => ({ w: put(this.cpu.get(`${net}.w${l}`)!), b: put(this.cpu.get(`${net}.b${l}`)!) }));
+    this.cpuNets = { ws, layers: { pi: layersOf('pi', this.piSizes), v: layersOf('v', this.vSizes) } };
+    this.scratch.clear();
+    return this.cpuNets;
   }
 
-  /** One net's outputs for a batch already widened into scratchFor(n).x. */
-  private netCpu(net: 'pi' | 'v', n: number): Float64Array {
-    const sizes = net === 'pi' ? this.piSizes : this.vSizes;
-    if (!this.cpuNets) {
-      const vals: Float64Array[] = [];
-      for (const [name, sz] of [['pi', this.piSizes], ['v', this.vSizes]] as const) {
-        for (let l = 0; l + 1 < sz.length; l++) vals.push(Float64Array.from(this.cpu.get(`${name}.w${l}`)!), Float64Array.from(this.cpu.get(`${name}.b${l}`)!));
-      }
-      this.cpuNets = new ResidentOperands(vals);
+  /** Widen n observations into the workspace and run the nets asked for; outputs are fresh arrays. */
+  private forwardCpu(obs: Float32Array, n: number, which: ('pi' | 'v')[]): Float32Array[] {
+    const { ws, layers } = this.nets();
+    let s = this.scratch.get(n);
+    if (!s) {
+      s = { x: ws.alloc64(n * this.topology.obsDim), pi: this.piSizes.slice(1).map((d) => ws.alloc64(n * d)), v: this.vSizes.slice(1).map((d) => ws.alloc64(n * d)) };
+      this.scratch.set(n, s);
     }
-    const scratch = this.scratchFor(n);
-    const first = net === 'pi' ? 0 : 2 * (this.piSizes.length - 1);
-    return mlpForwardCpu(scratch.x, n, this.cpuNets, first, sizes, this.topology.activation === 'tanh', scratch[net]);
+    ws.view64(s.x, n * this.topology.obsDim).set(obs);
+    const tanh = this.topology.activation === 'tanh';
+    return which.map((net) => {
+      const sizes = net === 'pi' ? this.piSizes : this.vSizes;
+      let input = s.x;
+      for (let l = 0; l + 1 < sizes.length; l++) {
+        const out = s[net][l]!;
+        ws.product64(n, sizes[l + 1]!, sizes[l]!, input, layers[net][l]!.w, out, layers[net][l]!.b);
+        if (l + 2 < sizes.length) {
+          const h = ws.view64(out, n * sizes[l + 1]!);
+          if (tanh) for (let k = 0; k < h.length; k++) h[k] = fastTanh(h[k]!);
+          else for (let k = 0; k < h.length; k++) h[k] = Math.max(0, h[k]!);
+        }
+        input = out;
+      }
+      return Float32Array.from(ws.view64(input, n * sizes.at(-1)!));
+    });
   }
 
   /**
@@ -268,9 +263,7 @@ export class PPOAgent {
   act(obs: Float32Array, n: number, opts: { deterministic?: boolean; rng?: Rng } = {}): ActResult {
     const { obsDim, actDim } = this.topology;
     if (obs.length !== n * obsDim) throw new Error(`PPOAgent.act: obs has ${obs.length} values, expected ${n} × ${obsDim}`);
-    this.scratchFor(n).x.set(obs);
-    const means = Float32Array.from(this.netCpu('pi', n));
-    const values = Float32Array.from(this.netCpu('v', n));
+    const [means, values] = this.forwardCpu(obs, n, ['pi', 'v']) as [Float32Array, Float32Array];
     const logStd = this.cpu.get('logStd')!;
     const actions = new Float32Array(n * actDim);
     const logProbs = new Float32Array(n);
@@ -297,8 +290,7 @@ export class PPOAgent {
   /** V(s) only (the bootstrap after a rollout, truncated episodes' final observations). */
   value(obs: Float32Array, n: number): Float32Array {
     if (obs.length !== n * this.topology.obsDim) throw new Error(`PPOAgent.value: obs has ${obs.length} values, expected ${n} × ${this.topology.obsDim}`);
-    this.scratchFor(n).x.set(obs);
-    return Float32Array.from(this.netCpu('v', n));
+    return this.forwardCpu(obs, n, ['v'])[0]!;
   }
 
   private netTf(net: 'pi' | 'v', x: tf.Tensor2D): tf.Tensor2D {

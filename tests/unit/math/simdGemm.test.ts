@@ -1,12 +1,13 @@
 /**
- * math/simdGemm against the scalar A·Bᵀ kernel it replaced in the PPO agent and CPU updater
- * (copied verbatim below as the reference). Tolerance 0: the wasm kernel vectorises along the output
- * columns, so every output is the same float64 sum in the same order (bias, then i ascending, a
- * separate multiply and add) — bit equality is what keeps "same seed → same run" and every PPO
- * number identical to before, and what makes Node and browsers agree (wasm f64 is fully specified).
+ * math/simdGemm against the scalar A·Bᵀ kernel the PPO agent and CPU updater started on (copied
+ * verbatim below as the reference) and, for float32, against the same loop with every multiply and
+ * add rounded to float32. Tolerance 0: the wasm kernels vectorise along the output columns, so every
+ * output is the same sum in the same order (bias, then i ascending, a separate multiply and add) —
+ * bit equality is what makes Node and browsers agree (wasm arithmetic is fully specified) and keeps
+ * "same seed → same run" whichever path runs.
  */
 import { describe, expect, it } from 'vitest';
-import { ResidentOperands, gemmAB, gemmABScalar, setSimdGemmEnabled, simdGemmAvailable, simdGemmModuleBytes } from '../../../src/core/math/simdGemm.ts';
+import { GemmWorkspace, setSimdGemmEnabled, simdGemmAvailable, simdGemmModuleBytes } from '../../../src/core/math/simdGemm.ts';
 import { Rng } from '../../../src/core/math/rng.ts';
 
 /** The former kernel (src/core/rl/ppoAgent.ts before simdGemm): C = A · Btᵀ, Bt [n × k]. */
@@ -64,100 +65,147 @@ const SHAPES: [number, number, number][] = [
   [7, 3, 5], [5, 6, 33], [3, 7, 300], [9, 65, 17], [1, 1, 1], [4, 2, 0],
 ];
 
+/** float32 reference: the former loop with each product and sum rounded to float32. */
+function referenceABt32(A: Float32Array, Bt: Float32Array, m: number, n: number, k: number, C: Float32Array, bias?: Float32Array): void {
+  for (let r = 0; r < m; r++)
+    for (let j = 0; j < n; j++) {
+      let s = bias ? bias[j]! : 0;
+      for (let i = 0; i < k; i++) s = Math.fround(s + Math.fround(A[r * k + i]! * Bt[j * k + i]!));
+      C[r * n + j] = s;
+    }
+}
+
+/** Copy `x` into a fresh region of ws (float64) and return its index. */
+function put64(ws: GemmWorkspace, x: Float64Array): number {
+  const at = ws.alloc64(x.length);
+  ws.view64(at, x.length).set(x);
+  return at;
+}
+
+function put32(ws: GemmWorkspace, x: Float32Array): number {
+  const at = ws.alloc32(x.length);
+  ws.view32(at, x.length).set(x);
+  return at;
+}
+
+/** Run f with the wasm kernels on, then off; both results. */
+function bothPaths<T>(f: () => T): [T, T] {
+  const on = f();
+  setSimdGemmEnabled(false);
+  try {
+    return [on, f()];
+  } finally {
+    setSimdGemmEnabled(true);
+  }
+}
+
 describe('simdGemm', () => {
-  it('the module validates and the wasm kernel is in use under Node 20', () => {
+  it('the module validates and the wasm kernels are in use under Node 20', () => {
     expect(WebAssembly.validate(simdGemmModuleBytes())).toBe(true);
     expect(simdGemmAvailable()).toBe(true);
+    expect(new GemmWorkspace().memory).not.toBeNull();
   });
 
   for (const [m, n, k] of SHAPES) {
-    it(`${m}×${k} · ${k}×${n} (+ bias at an offset) equals the former kernel bit for bit, on both paths`, () => {
+    it(`float64 ${m}×${k} · ${k}×${n}, with and without bias and with A read transposed in place, equals the former kernel bit for bit on both paths`, () => {
       const A = randomMatrix(m * k, 1 + m);
       const B = randomMatrix(k * n, 2 + n);
-      const bias = randomMatrix(n + 5, 3);
+      const bias = randomMatrix(n, 3);
       const ref = new Float64Array(m * n);
-      referenceABt(A, transposed(B, k, n), m, n, k, ref, bias, 5);
-      const wasm = new Float64Array(m * n).fill(NaN);
-      gemmAB(A, B, m, n, k, wasm, bias, 5);
-      expect(Array.from(wasm)).toEqual(Array.from(ref));
-      const scalar = new Float64Array(m * n).fill(NaN);
-      gemmABScalar(A, B, m, n, k, scalar, bias, 5);
-      expect(Array.from(scalar)).toEqual(Array.from(ref));
-      const noBias = new Float64Array(m * n);
+      referenceABt(A, transposed(B, k, n), m, n, k, ref, bias);
       const refNoBias = new Float64Array(m * n);
-      gemmAB(A, B, m, n, k, noBias);
       referenceABt(A, transposed(B, k, n), m, n, k, refNoBias);
-      expect(Array.from(noBias)).toEqual(Array.from(refNoBias));
+      const ws = new GemmWorkspace();
+      const [a, aT, b, bb, c] = [put64(ws, A), put64(ws, transposed(A, m, k)), put64(ws, B), put64(ws, bias), ws.alloc64(m * n)];
+      const C = () => Array.from(ws.view64(c, m * n));
+      for (const got of bothPaths(() => {
+        ws.view64(c, m * n).fill(NaN);
+        ws.product64(m, n, k, a, b, c, bb);
+        const withBias = C();
+        ws.product64(m, n, k, a, b, c);
+        const noBias = C();
+        ws.product64(m, n, k, aT, b, c, bb, true);
+        return [withBias, noBias, C()];
+      })) {
+        expect(got[0]).toEqual(Array.from(ref));
+        expect(got[1]).toEqual(Array.from(refNoBias));
+        expect(got[2]).toEqual(Array.from(ref));
+      }
+    });
+
+    it(`float32 ${m}×${k} · ${k}×${n} equals the float32-rounded loop bit for bit on both paths`, () => {
+      const A = Float32Array.from(randomMatrix(m * k, 11 + m));
+      const B = Float32Array.from(randomMatrix(k * n, 12 + n));
+      const bias = Float32Array.from(randomMatrix(n, 13));
+      const Bt = Float32Array.from(transposed(Float64Array.from(B), k, n));
+      const ref = new Float32Array(m * n);
+      referenceABt32(A, Bt, m, n, k, ref, bias);
+      const refNoBias = new Float32Array(m * n);
+      referenceABt32(A, Bt, m, n, k, refNoBias);
+      const ws = new GemmWorkspace();
+      const [a, b, bb, c] = [put32(ws, A), put32(ws, B), put32(ws, bias), ws.alloc32(m * n)];
+      for (const got of bothPaths(() => {
+        ws.view32(c, m * n).fill(NaN);
+        ws.product32(m, n, k, a, b, c, bb);
+        const withBias = Array.from(ws.view32(c, m * n));
+        ws.product32(m, n, k, a, b, c);
+        return [withBias, Array.from(ws.view32(c, m * n))];
+      })) {
+        expect(got[0]).toEqual(Array.from(ref));
+        expect(got[1]).toEqual(Array.from(refNoBias));
+      }
+      // float32 is ~1e-7 relative per operation: the result stays within a k-term error bound of float64.
+      const ref64 = new Float64Array(m * n);
+      referenceABt(Float64Array.from(A), transposed(Float64Array.from(B), k, n), m, n, k, ref64, Float64Array.from(bias));
+      const scale = Math.max(1e-30, ...Array.from(ref64, Math.abs));
+      ref.forEach((x, i) => expect(Math.abs(x - ref64[i]!) / scale).toBeLessThan(1e-6 * Math.max(1, k)));
     });
   }
 
-  it('reads only the leading m·k and k·n values of longer operands and writes only m·n outputs', () => {
+  it('writes only the m·n outputs it was given, and the memory grows with allocations without moving data', () => {
     const [m, n, k] = [6, 8, 40];
-    const A = randomMatrix(m * k + 13, 4);
-    const B = randomMatrix(k * n + 11, 5);
-    const C = new Float64Array(m * n + 3).fill(7);
-    gemmAB(A.subarray(0), B, m, n, k, C);
-    const ref = new Float64Array(m * n);
-    referenceABt(A, transposed(B.subarray(0, k * n), k, n), m, n, k, ref);
-    expect(Array.from(C.subarray(0, m * n))).toEqual(Array.from(ref));
-    expect(Array.from(C.subarray(m * n))).toEqual([7, 7, 7]);
-  });
-
-  it('grows its memory for a large product and stays correct for small ones after', () => {
-    const [m, n, k] = [300, 64, 913]; // ~3.0 MB of operands: past the first pages
-    const A = randomMatrix(m * k, 6);
-    const B = randomMatrix(k * n, 7);
-    const C = new Float64Array(m * n);
-    gemmAB(A, B, m, n, k, C);
+    const ws = new GemmWorkspace();
+    const A = randomMatrix(m * k, 4);
+    const B = randomMatrix(k * n, 5);
+    const [a, b] = [put64(ws, A), put64(ws, B)];
+    const c = ws.alloc64(m * n + 3);
+    ws.view64(c, m * n + 3).fill(7);
+    ws.product64(m, n, k, a, b, c);
     const ref = new Float64Array(m * n);
     referenceABt(A, transposed(B, k, n), m, n, k, ref);
-    expect(Array.from(C)).toEqual(Array.from(ref));
-    const small = new Float64Array(8 * 64);
-    gemmAB(A, B, 8, 64, 913, small);
-    expect(Array.from(small)).toEqual(Array.from(ref.subarray(0, 8 * 64)));
+    expect(Array.from(ws.view64(c, m * n))).toEqual(Array.from(ref));
+    expect(Array.from(ws.view64(c + m * n, 3))).toEqual([7, 7, 7]);
+    const before = ws.f64.length;
+    const big = ws.alloc64(300 * 913); // ~2.2 MB: past the first pages
+    expect(ws.f64.length).toBeGreaterThan(before);
+    expect(Array.from(ws.view64(a, m * k))).toEqual(Array.from(A)); // the data survived the growth
+    ws.view64(big, 300 * 913).set(randomMatrix(300 * 913, 6));
+    const B2 = randomMatrix(913 * 64, 7);
+    const [b2, c2] = [put64(ws, B2), ws.alloc64(300 * 64)];
+    ws.product64(300, 64, 913, big, b2, c2);
+    const ref2 = new Float64Array(300 * 64);
+    referenceABt(ws.view64(big, 300 * 913).slice(), transposed(B2, 913, 64), 300, 64, 913, ref2);
+    expect(Array.from(ws.view64(c2, 300 * 64))).toEqual(Array.from(ref2));
   });
 
-  it('ResidentOperands (weights kept in wasm memory) equals the former kernel for every shape, batch sizes growing and shrinking, kernel on and off', () => {
-    const Bs = SHAPES.map(([, n, k], i) => randomMatrix(k * n, 20 + i));
-    const biases = SHAPES.map(([, n], i) => randomMatrix(n, 40 + i));
-    const ops = new ResidentOperands([...Bs, ...biases]);
-    for (const on of [true, false]) {
-      setSimdGemmEnabled(on);
-      try {
-        for (const rows of [1, 300, 8]) // 300 rows grows the memory past the resident block
-          SHAPES.forEach(([m0, n, k], i) => {
-            const m = Math.max(1, Math.min(m0, rows));
-            const A = randomMatrix(m * k, 60 + i);
-            const ref = new Float64Array(m * n);
-            referenceABt(A, transposed(Bs[i]!, k, n), m, n, k, ref, biases[i]!);
-            const C = new Float64Array(m * n).fill(NaN);
-            ops.product(A, m, n, k, C, i, SHAPES.length + i);
-            expect(Array.from(C)).toEqual(Array.from(ref));
-            const refNoBias = new Float64Array(m * n);
-            referenceABt(A, transposed(Bs[i]!, k, n), m, n, k, refNoBias);
-            ops.product(A, m, n, k, C, i);
-            expect(Array.from(C)).toEqual(Array.from(refNoBias));
-          });
-      } finally {
-        setSimdGemmEnabled(true);
-      }
-    }
-  });
-
-  it('the scalar fallback gives the same bits when the kernel is switched off', () => {
-    const [m, n, k] = [64, 64, 913];
+  it('a workspace made with the kernels off is a plain buffer with the same bits', () => {
+    const [m, n, k] = [9, 65, 17];
     const A = randomMatrix(m * k, 8);
     const B = randomMatrix(k * n, 9);
-    const on = new Float64Array(m * n);
-    const off = new Float64Array(m * n);
-    gemmAB(A, B, m, n, k, on);
+    const run = () => {
+      const ws = new GemmWorkspace();
+      const [a, b, c] = [put64(ws, A), put64(ws, B), ws.alloc64(m * n)];
+      ws.product64(m, n, k, a, b, c);
+      return { mem: ws.memory, out: Array.from(ws.view64(c, m * n)) };
+    };
+    const on = run();
+    expect(on.mem).not.toBeNull();
     setSimdGemmEnabled(false);
     try {
       expect(simdGemmAvailable()).toBe(false);
-      gemmAB(A, B, m, n, k, off);
+      expect(run().out).toEqual(on.out);
     } finally {
       setSimdGemmEnabled(true);
     }
-    expect(Array.from(off)).toEqual(Array.from(on));
   });
 });
