@@ -4,18 +4,17 @@
  * on this machine class: rollout 7.2k–7.5k steps/s, full training 2.5k–2.8k steps/s. Targets:
  * rollouts ≥ 10×, training ≥ 1× in Node. Measured on a 10 000-step hourly GBM market with a random
  * feature matrix (the env only normalises, stacks and accounts; D is what costs):
- *   rollout   VecTradingEnv (8 envs, reused buffers) + PPOAgent.act (the batched Float32 CPU
- *             forward of both nets, Gaussian sampling), env-steps per second;
+ *   rollout   VecTradingEnv (8 envs, reused buffers) + PPOAgent.act (the batched float32 CPU
+ *             forward of both nets on math/simdGemm's f32x4 kernel, Gaussian sampling), env-steps per second;
  *   training  trainPpo end to end (rollout + GAE + 10 × 32 minibatch updates + diagnostics), for the
- *             update on the CPU (updateOn 'cpu', the default) and on tfjs's wasm backend ('tfjs').
+ *             update on the CPU (updateOn 'cpu', the default: float32 products, float64 master weights
+ *             and Adam) and on tfjs's wasm backend ('tfjs'; RL_PPO_QUICK=1 skips it).
  * D = 8 and D = 57 (57: buildFeatureMatrix on the original design's simulated market, all four modules).
- * Rollout and the CPU-update training run twice in the same process: on math/simdGemm's wasm SIMD
- * kernel (the default) and with it switched off (`*_scalar`: the scalar A·Bᵀ kernel it replaced,
- * the same bits), so `simdSpeedup_*` is before/after on the same machine load.
  * Every figure is per wall-clock second and per CPU-second of this process (the machine is shared:
  * the CPU-second figure is the honest per-core speed); ratios use the original design's upper figures (7.5k,
- * 2.8k) and the CPU-second rates.
- * Run: npx tsx bench/rl-ppo.bench.ts — prints one JSON object (RL_PPO_D=8: that D only).
+ * 2.8k) and the CPU-second rates. The kernels' own history (scalar → f64x2 → workspace → float32)
+ * is in the README's benchmark notes, each step measured before/after in one session.
+ * Run: npx tsx bench/rl-ppo.bench.ts — prints one JSON object (RL_PPO_D=57: that D only).
  */
 import { initBackend } from '../src/core/backend/backends.ts';
 import { Rng } from '../src/core/math/rng.ts';
@@ -24,7 +23,7 @@ import { BENCH_BARS, benchFeatures, benchMarket } from './rlSynthMarket.ts';
 import { PPOAgent } from '../src/core/rl/ppoAgent.ts';
 import { trainPpo, type VecEnvLike } from '../src/core/rl/ppo.ts';
 import type { PpoUpdateOn } from '../src/core/rl/ppoConfig.ts';
-import { setSimdGemmEnabled, simdGemmAvailable } from '../src/core/math/simdGemm.ts';
+import { simdGemmAvailable } from '../src/core/math/simdGemm.ts';
 
 const N = BENCH_BARS;
 const WINDOW = 16;
@@ -104,35 +103,24 @@ const ratio = (x: number, ref: number) => +(x / ref).toFixed(2);
 async function main(): Promise<void> {
   const a = await initBackend('wasm');
   if (!a.ok) throw new Error(`wasm backend: ${a.error}`);
-  const out: Record<string, unknown> = { benchmark: 'rl-ppo', simdGemm: simdGemmAvailable(), window: WINDOW, numEnvs: NUM_ENVS, rolloutLen: 2048, epochs: 10, minibatch: 64, hidden: [64, 64], units: 'env-steps per second: wall / per CPU-second' };
+  const out: Record<string, unknown> = { benchmark: 'rl-ppo', simdGemm: simdGemmAvailable(), precision: 'rollout float32; cpu update float32 products, float64 master + Adam', window: WINDOW, numEnvs: NUM_ENVS, rolloutLen: 2048, epochs: 10, minibatch: 64, hidden: [64, 64], units: 'env-steps per second: wall / per CPU-second' };
   let ok = true;
   // RL_PPO_D=8 measures one D only (a quick check).
   const ds = process.env.RL_PPO_D ? [Number(process.env.RL_PPO_D)] : [8, 57];
   for (const d of ds) {
-    process.stderr.write(`D = ${d}: rollout (scalar kernel, then wasm SIMD)…\n`);
-    setSimdGemmEnabled(false);
-    const rollScalar = await rolloutRate(d);
-    setSimdGemmEnabled(true);
+    process.stderr.write(`D = ${d}: rollout…\n`);
     const roll = await rolloutRate(d);
-    process.stderr.write(`D = ${d}: training (cpu update, scalar kernel, then wasm SIMD)…\n`);
-    setSimdGemmEnabled(false);
-    const cpuScalar = await trainRate(d, 'cpu', 3);
-    setSimdGemmEnabled(true);
+    process.stderr.write(`D = ${d}: training (cpu update)…\n`);
     const cpu = await trainRate(d, 'cpu', 3);
-    process.stderr.write(`D = ${d}: training (tfjs wasm update)…\n`);
-    const tfjs = await trainRate(d, 'tfjs', 1);
+    const tfjs = process.env.RL_PPO_QUICK ? null : (process.stderr.write(`D = ${d}: training (tfjs wasm update)…\n`), await trainRate(d, 'tfjs', 1));
     out[`d${d}`] = {
       obsDim: WINDOW * d + 1,
       rollout: round(roll),
-      rollout_scalar: round(rollScalar),
       train_cpuUpdate: { ...round(cpu), perIteration_s: +cpu.perIteration_s.toFixed(2) },
-      train_cpuUpdate_scalar: { ...round(cpuScalar), perIteration_s: +cpuScalar.perIteration_s.toFixed(2) },
-      simdSpeedup_rollout: ratio(roll.cpu, rollScalar.cpu),
-      simdSpeedup_train: ratio(cpu.cpu, cpuScalar.cpu),
-      train_tfjsWasmUpdate: { ...round(tfjs), perIteration_s: +tfjs.perIteration_s.toFixed(2) },
+      ...(tfjs ? { train_tfjsWasmUpdate: { ...round(tfjs), perIteration_s: +tfjs.perIteration_s.toFixed(2) } } : {}),
       rolloutVsSeed: ratio(roll.cpu, SEED_ROLLOUT),
       trainVsSeed_cpuUpdate: ratio(cpu.cpu, SEED_TRAIN),
-      trainVsSeed_tfjsUpdate: ratio(tfjs.cpu, SEED_TRAIN),
+      ...(tfjs ? { trainVsSeed_tfjsUpdate: ratio(tfjs.cpu, SEED_TRAIN) } : {}),
     };
     ok &&= roll.cpu >= 10 * SEED_ROLLOUT && cpu.cpu >= SEED_TRAIN;
   }

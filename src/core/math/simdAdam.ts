@@ -21,85 +21,115 @@ import { F64, GemmWorkspace, I32, V128, body, compileOnce, moduleBytes, op, simd
 const B1 = 0.9;
 const B2 = 0.999;
 
-/** Params: pg pm pv pp (byte addresses), pairs (i32), then coef c1 c2 b1 b2 stepSize sbc2 eps (f64). */
-function adamBody(): number[] {
-  const [pg, pm, pv, pp, pairs] = [0, 1, 2, 3, 4];
-  const fParams = [5, 6, 7, 8, 9, 10, 11, 12]; // coef c1 c2 b1 b2 ss sbc2 eps
-  const o = 13;
-  const end = 14;
-  const splats = [15, 16, 17, 18, 19, 20, 21, 22];
+/**
+ * Params: pg pm pv pp pw (byte addresses), pairs (i32), then coef c1 c2 b1 b2 stepSize sbc2 eps
+ * (f64). float64 grads at pg (pw unused) or, `mixed`, float32 grads at pg (widened exactly) and the
+ * new parameters' float32 copy written to pw (rounded to nearest, as Math.fround).
+ */
+function adamBody(mixed: boolean): number[] {
+  const [pg, pm, pv, pp, pw, pairs] = [0, 1, 2, 3, 4, 5];
+  const fParams = [6, 7, 8, 9, 10, 11, 12, 13]; // coef c1 c2 b1 b2 ss sbc2 eps
+  const o = 14;
+  const end = 15;
+  const splats = [16, 17, 18, 19, 20, 21, 22, 23];
   const [coefV, c1V, c2V, b1V, b2V, ssV, sbV, epV] = splats;
-  const g = 23;
-  const mi = 24;
-  const vi = 25;
+  const g = 24;
+  const mi = 25;
+  const vi = 26;
+  const pn = 27;
   const code: number[] = [];
   const e = (...xs: (number | number[])[]) => {
     for (const x of xs) typeof x === 'number' ? code.push(x) : code.push(...x);
   };
   const at = (base: number) => [...op.get(base), ...op.get(o), ...op.add];
+  const at32 = (base: number) => [...op.get(base), ...op.get(o), ...op.i32(1), ...op.shrU, ...op.add]; // 2 floats per 16 bytes of doubles
   e(op.get(pairs), op.i32(16), op.mul, op.set(end), op.i32(0), op.set(o));
   fParams.forEach((p, i) => e(op.get(p), op.splat, op.set(splats[i]!)));
   e(op.block, op.loop, op.get(o), op.get(end), op.geS, op.brIf(1));
   // g' = g · coef
-  e(at(pg), op.vLoad(0), op.get(coefV!), op.vMul, op.set(g));
+  if (mixed) e(at32(pg), op.load64Zero(0), op.promoteLow, op.get(coefV!), op.vMul, op.set(g));
+  else e(at(pg), op.vLoad(0), op.get(coefV!), op.vMul, op.set(g));
   // m = b1 · m + c1 · g'
   e(op.get(b1V!), at(pm), op.vLoad(0), op.vMul, op.get(c1V!), op.get(g), op.vMul, op.vAdd, op.set(mi));
   // v = b2 · v + (c2 · g') · g'
   e(op.get(b2V!), at(pv), op.vLoad(0), op.vMul, op.get(c2V!), op.get(g), op.vMul, op.get(g), op.vMul, op.vAdd, op.set(vi));
   e(at(pm), op.get(mi), op.vStore(0), at(pv), op.get(vi), op.vStore(0));
   // p = p − (stepSize · m) / (√v / sbc2 + eps)
-  e(at(pp), at(pp), op.vLoad(0), op.get(ssV!), op.get(mi), op.vMul, op.get(vi), op.vSqrt, op.get(sbV!), op.vDiv, op.get(epV!), op.vAdd, op.vDiv, op.vSub, op.vStore(0));
+  e(at(pp), op.vLoad(0), op.get(ssV!), op.get(mi), op.vMul, op.get(vi), op.vSqrt, op.get(sbV!), op.vDiv, op.get(epV!), op.vAdd, op.vDiv, op.vSub, op.set(pn));
+  e(at(pp), op.get(pn), op.vStore(0));
+  if (mixed) e(at32(pw), op.get(pn), op.demoteZero, op.store64Lane(0, 0));
   e(op.get(o), op.i32(16), op.add, op.set(o), op.br(0), op.end, op.end, op.end);
   return body(
     [
       [2, I32],
-      [11, V128],
+      [12, V128],
     ],
     code,
   );
 }
 
-/** The module: imports env.mem (a GemmWorkspace's memory) and exports adam(...) → (). */
+/** The module: imports env.mem (a GemmWorkspace's memory) and exports adam and adamMixed (...) → (). */
 export function simdAdamModuleBytes(): Uint8Array<ArrayBuffer> {
-  return moduleBytes([[0x60, 13, I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, F64, 0]], [{ type: 0, name: 'adam', body: adamBody() }]);
+  const t = [0x60, 14, I32, I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, F64, 0];
+  return moduleBytes(
+    [t],
+    [
+      { type: 0, name: 'adam', body: adamBody(false) },
+      { type: 0, name: 'adamMixed', body: adamBody(true) },
+    ],
+  );
 }
 
-type AdamFn = (pg: number, pm: number, pv: number, pp: number, pairs: number, coef: number, c1: number, c2: number, b1: number, b2: number, ss: number, sbc2: number, eps: number) => void;
+type AdamFn = (pg: number, pm: number, pv: number, pp: number, pw: number, pairs: number, coef: number, c1: number, c2: number, b1: number, b2: number, ss: number, sbc2: number, eps: number) => void;
 
 const adamModule = compileOnce(simdAdamModuleBytes);
 
 /**
- * Parameters, gradients and Adam moments of n float64 values in a GemmWorkspace (its own, or the
- * caller's, so the products and the Adam step share one memory and nothing is copied between them).
+ * Parameters, gradients and Adam moments of n values in a GemmWorkspace (its own, or the caller's,
+ * so the products and the Adam step share one memory and nothing is copied between them). Moments
+ * and parameters are float64. Gradients are float64, or with `mixed` float32 — what float32
+ * products write — and then each step also writes the new parameters' float32 copy (`params32`,
+ * the weights those products use): mixed precision with float64 master weights, in one pass.
  * The views are fresh on every read (a later allocation in the workspace may grow it); `*At` are
- * their float64 indices in the workspace. `step` clips nothing itself: the caller passes the clip
- * coefficient.
+ * their indices in the workspace (float32 indices for the float32 arrays). `step` clips nothing
+ * itself: the caller passes the clip coefficient.
  */
 export class AdamBuffers {
   readonly gradAt: number;
   readonly mAt: number;
   readonly vAt: number;
   readonly paramsAt: number;
+  /** float32 index of params32 (mixed), −1 otherwise. */
+  readonly params32At: number;
   private readonly fn: AdamFn | null;
 
   constructor(
     readonly n: number,
-    readonly ws: GemmWorkspace = new GemmWorkspace(4 * n + 8),
+    readonly ws: GemmWorkspace = new GemmWorkspace(5 * n + 8),
+    readonly mixed = false,
   ) {
-    this.gradAt = ws.alloc64(n);
+    this.gradAt = mixed ? ws.alloc32(n) : ws.alloc64(n);
     this.mAt = ws.alloc64(n);
     this.vAt = ws.alloc64(n);
     this.paramsAt = ws.alloc64(n);
+    this.params32At = mixed ? ws.alloc32(n) : -1;
     const M = adamModule();
-    this.fn = M && ws.memory ? (new WebAssembly.Instance(M, { env: { mem: ws.memory } }).exports as unknown as { adam: AdamFn }).adam : null;
+    const ex = M && ws.memory ? (new WebAssembly.Instance(M, { env: { mem: ws.memory } }).exports as unknown as { adam: AdamFn; adamMixed: AdamFn }) : null;
+    this.fn = ex ? (mixed ? ex.adamMixed : ex.adam) : null;
   }
 
   get params(): Float64Array {
     return this.ws.view64(this.paramsAt, this.n);
   }
 
-  get grad(): Float64Array {
-    return this.ws.view64(this.gradAt, this.n);
+  /** float32 copy of params (mixed only; set it yourself after writing params directly). */
+  get params32(): Float32Array {
+    if (!this.mixed) throw new Error('AdamBuffers.params32: not a mixed-precision buffer');
+    return this.ws.view32(this.params32At, this.n);
+  }
+
+  get grad(): Float64Array | Float32Array {
+    return this.mixed ? this.ws.view32(this.gradAt, this.n) : this.ws.view64(this.gradAt, this.n);
   }
 
   get m(): Float64Array {
@@ -120,10 +150,12 @@ export class AdamBuffers {
     let i = 0;
     if (this.fn && simdGemmAvailable()) {
       const pairs = this.n >> 1;
-      this.fn(this.gradAt * 8, this.mAt * 8, this.vAt * 8, this.paramsAt * 8, pairs, coef, c1, c2, B1, B2, stepSize, sbc2, eps);
+      const E = this.mixed ? 4 : 8;
+      this.fn(this.gradAt * E, this.mAt * 8, this.vAt * 8, this.paramsAt * 8, this.mixed ? this.params32At * 4 : 0, pairs, coef, c1, c2, B1, B2, stepSize, sbc2, eps);
       i = 2 * pairs;
     }
     const { grad: g, m, v, params: p } = this;
+    const w = this.mixed ? this.params32 : null;
     for (; i < this.n; i++) {
       const gi = g[i]! * coef;
       const mi = B1 * m[i]! + c1 * gi;
@@ -131,6 +163,7 @@ export class AdamBuffers {
       m[i] = mi;
       v[i] = vi;
       p[i]! -= (stepSize * mi) / (Math.sqrt(vi) / sbc2 + eps);
+      if (w) w[i] = p[i]!;
     }
   }
 }

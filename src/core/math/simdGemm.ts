@@ -103,6 +103,11 @@ export const op = {
   vSqrt: simd(0xef),
   v32Add: simd(0xe4),
   v32Mul: simd(0xe6),
+  shrU: [0x76],
+  load64Zero: (off: number) => simd(0x5d, 3, ...uleb(off)),
+  store64Lane: (off: number, lane: number) => simd(0x5b, 3, ...uleb(off), lane),
+  promoteLow: simd(0x5f),
+  demoteZero: simd(0x5e),
 };
 
 export function section(id: number, body: number[]): number[] {
@@ -403,10 +408,12 @@ export class GemmWorkspace {
     this.run(this.kern.rows4, this.kern.rows1, 8, m, n, k, a, aRow, aStep, b, c, bias);
   }
 
-  /** float32 C[m × n] at c = A[m × k] at a · B[k × n] at b (+ bias; < 0: none); float32 indices. */
-  product32(m: number, n: number, k: number, a: number, b: number, c: number, bias = -1): void {
-    if (!this.kern || !enabled) return gemmScalar32(this.f32, m, n, k, a, k, 1, b, c, bias);
-    this.run(this.kern.rows4f, this.kern.rows1f, 4, m, n, k, a, k, 1, b, c, bias);
+  /** product64 in float32 (float32 indices). */
+  product32(m: number, n: number, k: number, a: number, b: number, c: number, bias = -1, transA = false): void {
+    const aRow = transA ? 1 : k;
+    const aStep = transA ? m : 1;
+    if (!this.kern || !enabled) return gemmScalar32(this.f32, m, n, k, a, aRow, aStep, b, c, bias);
+    this.run(this.kern.rows4f, this.kern.rows1f, 4, m, n, k, a, aRow, aStep, b, c, bias);
   }
 
   private run(rows4: RowsFn, rows1: RowsFn, E: number, m: number, n: number, k: number, a: number, aRow: number, aStep: number, b: number, c: number, bias: number): void {

@@ -285,14 +285,17 @@ export class ClippedAdam {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The same update on the CPU: hand-written float64 backprop of both MLPs and the PPO loss, and
-// Adam with global-norm clipping, over one flat master vector (checkpoint layout). At 2 × 64 and
-// minibatch 64 the tfjs path costs ~280 kernels per step, dispatch-bound on wasm; this path has
-// none (measured in bench/rl-ppo.bench.ts). Its gradients equal tfjs's to float32 rounding (test).
-// Parameters, gradients, Adam moments, the minibatch and every activation live in one
-// math/simdGemm GemmWorkspace: each product runs in place on the wasm f64x2 kernel (the same bits
-// as the scalar kernel the updater started on) and nothing is copied to or from it but the
-// minibatch's observations.
+// The same update on the CPU: hand-written backprop of both MLPs and the PPO loss, and Adam with
+// global-norm clipping, over one flat master vector (checkpoint layout). At 2 × 64 and minibatch
+// 64 the tfjs path costs ~280 kernels per step, dispatch-bound on wasm; this path has none
+// (measured in bench/rl-ppo.bench.ts). Its gradients equal tfjs's to float32 rounding (test).
+// Mixed precision, as PyTorch's AMP keeps it: the products, activations and gradients are float32
+// (what tfjs and the original design's PyTorch compute in; twice the lanes of f64x2, 29 against
+// 15 GMAC per CPU-second), the master weights and Adam's moments float64, and the Adam step writes
+// the float32 weights the next products use in the same pass. The loss terms and the reductions
+// (biases' gradients, log σ's, the global norm) sum in float64. Parameters, gradients, moments, the
+// minibatch and every activation live in one math/simdGemm GemmWorkspace, so each product runs in
+// place and nothing is copied but the minibatch's observations.
 
 interface CpuLayer {
   inD: number;
@@ -300,12 +303,12 @@ interface CpuLayer {
   /** Offsets of W [in, out] and b [out] in the flat parameter vector. */
   w: number;
   b: number;
-  /** Workspace index of Wᵀ [out, in] (the backward's dh = dz · Wᵀ), refreshed after every step;
+  /** float32 workspace index of Wᵀ [out, in] (the backward's dh = dz · Wᵀ), refreshed after every step;
    *  −1 for the first layer, whose dh is never needed (913 × 64 of the 125k weights at D = 57). */
   wT: number;
 }
 
-/** Workspace indices of one minibatch capacity's scratch. */
+/** float32 workspace indices of one minibatch capacity's scratch. */
 interface Scratch {
   cap: number;
   x: number;
@@ -345,14 +348,15 @@ export class CpuPpoUpdater {
       off += size;
     }
     if (master && master.length !== off) throw new Error(`CpuPpoUpdater: master vector of ${master.length}, expected ${off}`);
-    this.bufs = new AdamBuffers(off, this.ws);
+    this.bufs = new AdamBuffers(off, this.ws, true);
     const p = this.bufs.params;
     if (master) p.set(master);
     else for (const e of this.names) p.set(params.get(e.name)!, e.offset);
+    this.bufs.params32.set(p); // rounded to nearest, as every Adam step writes it
     const at = (name: string) => this.names.find((e) => e.name === name)!.offset;
     const layers = (net: 'pi' | 'v', outDim: number): CpuLayer[] => {
       const sizes = [t.obsDim, ...t.hiddenSizes, outDim];
-      return sizes.slice(1).map((outD, l) => ({ inD: sizes[l]!, outD, w: at(`${net}.w${l}`), b: at(`${net}.b${l}`), wT: l === 0 ? -1 : this.ws.alloc64(sizes[l]! * outD) }));
+      return sizes.slice(1).map((outD, l) => ({ inD: sizes[l]!, outD, w: at(`${net}.w${l}`), b: at(`${net}.b${l}`), wT: l === 0 ? -1 : this.ws.alloc32(sizes[l]! * outD) }));
     };
     this.nets = { pi: layers('pi', 1), v: layers('v', 1) };
     this.logStdOff = at('logStd');
@@ -365,42 +369,43 @@ export class CpuPpoUpdater {
   }
 
   private refreshTransposes(): void {
-    const p = this.bufs.params;
-    const M = this.ws.f64;
+    const p = this.bufs.params32;
+    const M = this.ws.f32;
     for (const net of ['pi', 'v'] as const)
       for (const L of this.nets[net].slice(1)) for (let i = 0; i < L.inD; i++) for (let j = 0; j < L.outD; j++) M[L.wT + j * L.inD + i] = p[L.w + i * L.outD + j]!;
   }
 
   private ensure(B: number, D: number): Scratch {
     if (this.scratch && B <= this.scratch.cap) return this.scratch;
-    const per = (net: 'pi' | 'v') => this.nets[net].map((L) => this.ws.alloc64(B * L.outD));
-    this.scratch = { cap: B, x: this.ws.alloc64(B * D), acts: { pi: per('pi'), v: per('v') }, deltas: { pi: per('pi'), v: per('v') } };
+    const per = (net: 'pi' | 'v') => this.nets[net].map((L) => this.ws.alloc32(B * L.outD));
+    this.scratch = { cap: B, x: this.ws.alloc32(B * D), acts: { pi: per('pi'), v: per('v') }, deltas: { pi: per('pi'), v: per('v') } };
     return this.scratch;
   }
 
   /** Forward of one net over the batch at S.x, keeping every layer's output (post-activation). */
-  private forward(S: Scratch, net: 'pi' | 'v', B: number): Float64Array {
-    const P = this.bufs.paramsAt;
+  private forward(S: Scratch, net: 'pi' | 'v', B: number): Float32Array {
+    const P = this.bufs.params32At;
     let input = S.x;
     const Ls = this.nets[net];
     for (let l = 0; l < Ls.length; l++) {
       const L = Ls[l]!;
       const out = S.acts[net][l]!;
-      this.ws.product64(B, L.outD, L.inD, input, P + L.w, out, P + L.b);
+      this.ws.product32(B, L.outD, L.inD, input, P + L.w, out, P + L.b);
       if (l + 1 < Ls.length) {
-        const h = this.ws.view64(out, B * L.outD);
+        // tanh in float64 on the float32 pre-activation, rounded to float32 on the store.
+        const h = this.ws.view32(out, B * L.outD);
         if (this.tanh) for (let i = 0; i < h.length; i++) h[i] = fastTanh(h[i]!);
         else for (let i = 0; i < h.length; i++) h[i] = h[i]! > 0 ? h[i]! : 0;
       }
       input = out;
     }
-    return this.ws.view64(input, B);
+    return this.ws.view32(input, B);
   }
 
   /** Backward of one net from dL/d(output) [B] (in deltas[last]); writes its part of the gradient. */
   private backward(S: Scratch, net: 'pi' | 'v', B: number): void {
     const G = this.bufs.gradAt;
-    const M = this.ws.f64;
+    const M = this.ws.f32;
     const Ls = this.nets[net];
     for (let l = Ls.length - 1; l >= 0; l--) {
       const L = Ls[l]!;
@@ -413,11 +418,11 @@ export class CpuPpoUpdater {
         for (let r = 0; r < B; r++) sb += M[dz + r * L.outD + j]!;
         M[G + L.b + j] = sb;
       }
-      this.ws.product64(L.inD, L.outD, B, input, dz, G + L.w, -1, true);
+      this.ws.product32(L.inD, L.outD, B, input, dz, G + L.w, -1, true);
       if (l === 0) break;
       // dh[B, in] = dz · Wᵀ, then through the activation.
       const prev = S.deltas[net][l - 1]!;
-      this.ws.product64(B, L.inD, L.outD, dz, L.wT, prev);
+      this.ws.product32(B, L.inD, L.outD, dz, L.wT, prev);
       const h = S.acts[net][l - 1]!;
       const n = B * L.inD;
       if (this.tanh) for (let i = 0; i < n; i++) M[prev + i]! *= 1 - M[h + i]! * M[h + i]!;
@@ -432,14 +437,14 @@ export class CpuPpoUpdater {
   lossAndGrad(obs: Float32Array, actions: Float32Array, oldLogp: Float32Array, adv: Float32Array, returns: Float32Array, oldValues: Float32Array, B: number): number[] {
     const D = this.agent.topology.obsDim;
     const S = this.ensure(B, D);
-    this.ws.view64(S.x, B * D).set(obs.length === B * D ? obs : obs.subarray(0, B * D)); // widened to float64
+    this.ws.view32(S.x, B * D).set(obs.length === B * D ? obs : obs.subarray(0, B * D));
     const mu = this.forward(S, 'pi', B);
     const val = this.forward(S, 'v', B);
     const s = this.bufs.params[this.logStdOff]!;
     const sigma = Math.exp(s);
     const eps = this.cfg.clipRatio;
-    const dMu = this.ws.view64(S.deltas.pi[this.nets.pi.length - 1]!, B);
-    const dV = this.ws.view64(S.deltas.v[this.nets.v.length - 1]!, B);
+    const dMu = this.ws.view32(S.deltas.pi[this.nets.pi.length - 1]!, B);
+    const dV = this.ws.view32(S.deltas.v[this.nets.v.length - 1]!, B);
     let pg = 0;
     let vl = 0;
     let kl = 0;
@@ -496,8 +501,20 @@ export class CpuPpoUpdater {
   apply(lr: number): number {
     this.step++;
     const g = this.bufs.grad;
-    let sq = 0;
-    for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+    // Four running sums (one dependent add chain was ~100 µs of the 125k squares at D = 57).
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    const n4 = g.length & ~3;
+    for (let i = 0; i < n4; i += 4) {
+      s0 += g[i]! * g[i]!;
+      s1 += g[i + 1]! * g[i + 1]!;
+      s2 += g[i + 2]! * g[i + 2]!;
+      s3 += g[i + 3]! * g[i + 3]!;
+    }
+    let sq = s0 + s1 + (s2 + s3);
+    for (let i = n4; i < g.length; i++) sq += g[i]! * g[i]!;
     const norm = Math.sqrt(sq);
     const coef = this.cfg.maxGradNorm > 0 ? Math.min(1, this.cfg.maxGradNorm / (norm + 1e-6)) : 1;
     this.bufs.step(this.step, lr, coef, this.cfg.adamEps);
@@ -505,10 +522,10 @@ export class CpuPpoUpdater {
     return norm;
   }
 
-  /** The gradient of the last lossAndGrad, by parameter name (float64; for tests). */
+  /** The gradient of the last lossAndGrad, by parameter name (its float32 values, widened; for tests). */
   gradients(): Map<string, Float64Array> {
     const g = this.bufs.grad;
-    return new Map(this.names.map((e) => [e.name, g.slice(e.offset, e.offset + e.size)]));
+    return new Map(this.names.map((e) => [e.name, Float64Array.from(g.subarray(e.offset, e.offset + e.size))]));
   }
 
   /** Float32 parameters by name (what the agent and the checkpoint hold). */

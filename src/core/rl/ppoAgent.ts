@@ -20,13 +20,17 @@
  * rounding to float32).
  *
  * Two forwards. `forward` (tfjs, differentiable, on the active backend) for the update; `act` a
- * CPU forward (float64 arithmetic on the float32 weights, its products on math/simdGemm's wasm
- * SIMD kernel: 8.9 against 1.8 GMAC per CPU-second for the scalar kernel it replaced, same bits)
- * batched over the N environments for rollouts: at batch 8 and
- * 2 × 64 the tfjs path is dispatch-bound (~20 kernels per call on wasm, each a few µs of overhead,
- * more than the ~30k multiply-adds themselves), and on webgpu every act would stall on a readback.
- * A parity test holds the two together (~1e-6). `syncFromVariables` refreshes the CPU
- * copy after an update (one awaited read per variable, webgpu-safe).
+ * CPU forward batched over the N environments for rollouts, in float32 (the weights' own precision,
+ * and what tfjs and the original design's PyTorch compute in) on math/simdGemm's f32x4 kernel with
+ * the weights, inputs and activations in one wasm workspace: at batch 8 and 2 × 64 the tfjs path is
+ * dispatch-bound (~20 kernels per call on wasm, each a few µs of overhead, more than the ~30k
+ * multiply-adds themselves), and on webgpu every act would stall on a readback. One 8-env act at
+ * D = 57 (obs 913): ~60 µs in isolation, ~78 µs inside a rollout, against ~82 / ~103 µs for the
+ * float64 kernel on the same float32 weights (same session); cycling acts over 24 different input
+ * arrays costs the same as the rollout, so the gap is cache misses on the weights (0.47 MB in
+ * float32, 0.93 MB in float64, beside the 2 MB L2), which float32 also halves.
+ * A parity test holds it to the tfjs forward (~1e-6). `syncFromVariables` refreshes the CPU copy
+ * after an update (one awaited read per variable, webgpu-safe).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../math/rng.ts';
@@ -219,8 +223,8 @@ export class PPOAgent {
     if (this.cpuNets) return this.cpuNets;
     const ws = new GemmWorkspace();
     const put = (x: Float32Array) => {
-      const at = ws.alloc64(x.length);
-      ws.view64(at, x.length).set(x);
+      const at = ws.alloc32(x.length);
+      ws.view32(at, x.length).set(x);
       return at;
     };
     const layersOf = (net: 'pi' | 'v', sizes: number[]) => sizes.slice(1).map((_, l) => ({ w: put(this.cpu.get(`${net}.w${l}`)!), b: put(this.cpu.get(`${net}.b${l}`)!) }));
@@ -229,30 +233,31 @@ export class PPOAgent {
     return this.cpuNets;
   }
 
-  /** Widen n observations into the workspace and run the nets asked for; outputs are fresh arrays. */
+  /** Copy n observations into the workspace and run the nets asked for (float32); outputs are fresh arrays. */
   private forwardCpu(obs: Float32Array, n: number, which: ('pi' | 'v')[]): Float32Array[] {
     const { ws, layers } = this.nets();
     let s = this.scratch.get(n);
     if (!s) {
-      s = { x: ws.alloc64(n * this.topology.obsDim), pi: this.piSizes.slice(1).map((d) => ws.alloc64(n * d)), v: this.vSizes.slice(1).map((d) => ws.alloc64(n * d)) };
+      s = { x: ws.alloc32(n * this.topology.obsDim), pi: this.piSizes.slice(1).map((d) => ws.alloc32(n * d)), v: this.vSizes.slice(1).map((d) => ws.alloc32(n * d)) };
       this.scratch.set(n, s);
     }
-    ws.view64(s.x, n * this.topology.obsDim).set(obs);
+    ws.view32(s.x, n * this.topology.obsDim).set(obs);
     const tanh = this.topology.activation === 'tanh';
     return which.map((net) => {
       const sizes = net === 'pi' ? this.piSizes : this.vSizes;
       let input = s.x;
       for (let l = 0; l + 1 < sizes.length; l++) {
         const out = s[net][l]!;
-        ws.product64(n, sizes[l + 1]!, sizes[l]!, input, layers[net][l]!.w, out, layers[net][l]!.b);
+        ws.product32(n, sizes[l + 1]!, sizes[l]!, input, layers[net][l]!.w, out, layers[net][l]!.b);
         if (l + 2 < sizes.length) {
-          const h = ws.view64(out, n * sizes[l + 1]!);
+          // tanh in float64 on the float32 pre-activation, rounded back to float32 on the store.
+          const h = ws.view32(out, n * sizes[l + 1]!);
           if (tanh) for (let k = 0; k < h.length; k++) h[k] = fastTanh(h[k]!);
           else for (let k = 0; k < h.length; k++) h[k] = Math.max(0, h[k]!);
         }
         input = out;
       }
-      return Float32Array.from(ws.view64(input, n * sizes.at(-1)!));
+      return ws.view32(input, n * sizes.at(-1)!).slice();
     });
   }
 

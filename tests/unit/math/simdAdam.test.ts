@@ -26,15 +26,20 @@ function referenceStep(p: Float64Array, g: Float64Array, m: Float64Array, v: Flo
   }
 }
 
-function run(n: number, steps: number, simd: boolean): { bufs: AdamBuffers; ref: Float64Array[] } {
+function run(n: number, steps: number, simd: boolean, mixed = false): { bufs: AdamBuffers; ref: Float64Array[] } {
   setSimdGemmEnabled(simd);
   const rng = Rng.stream(5, 1);
-  const bufs = new AdamBuffers(n);
+  const bufs = new AdamBuffers(n, undefined, mixed);
   const ref = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n)]; // p g m v
   for (let i = 0; i < n; i++) bufs.params[i] = ref[0]![i] = rng.normal() * 0.1;
   for (let s = 1; s <= steps; s++) {
     // Gradients over many magnitudes, with exact zeros, so sqrt/div see denormal-free but wide inputs.
-    for (let i = 0; i < n; i++) bufs.grad[i] = ref[1]![i] = i % 17 === 0 ? 0 : rng.normal() * 10 ** (-(i % 7));
+    // (mixed: float32 gradients; the reference sees the same float32 values, widened.)
+    const grad = bufs.grad;
+    for (let i = 0; i < n; i++) {
+      grad[i] = i % 17 === 0 ? 0 : rng.normal() * 10 ** (-(i % 7));
+      ref[1]![i] = grad[i]!;
+    }
     const coef = s % 2 ? 1 : 0.37;
     bufs.step(s, 3e-4, coef, 1e-5);
     referenceStep(ref[0]!, ref[1]!, ref[2]!, ref[3]!, s, 3e-4, coef, 1e-5);
@@ -51,6 +56,15 @@ describe('simdAdam', () => {
   });
 
   for (const simd of [true, false]) {
+    it(`${simd ? 'wasm' : 'scalar fallback'}, mixed precision: float32 gradients in, the same float64 bits as the former loop, and a float32 copy of the parameters out`, () => {
+      const n = 1001;
+      const { bufs, ref } = run(n, 6, simd, true);
+      expect(bufs.grad).toBeInstanceOf(Float32Array);
+      expect(Array.from(bufs.params)).toEqual(Array.from(ref[0]!));
+      expect(Array.from(bufs.m)).toEqual(Array.from(ref[2]!));
+      expect(Array.from(bufs.params32)).toEqual(Array.from(Float32Array.from(ref[0]!)));
+    });
+
     it(`${simd ? 'wasm f64x2' : 'scalar fallback'}: same bits as the former loop (odd n, 6 steps)`, () => {
       const n = 1001; // odd: the last element takes the scalar tail
       const { bufs, ref } = run(n, 6, simd);
