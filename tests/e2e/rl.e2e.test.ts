@@ -1,7 +1,7 @@
 /**
  * RL page in Chromium: train a few PPO iterations in the worker on a small simulated market,
  * cancel, resume the run stored in IndexedDB, then backtest the agent against the baselines.
- * Small on purpose (software GPU): 800 steps of market, 1500 iterations of 128 steps over 4 envs.
+ * Small on purpose (software GPU): 800 steps of market, 600 iterations of 512 steps over 4 envs.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLab, screenshot, stopServer } from './harness.ts';
@@ -24,10 +24,11 @@ describe('RL page', () => {
         await input.fill(value);
         await input.dispatchEvent('change');
       };
-      // 1500 short iterations (a few ms each with the SIMD CPU update: 400 could all finish between the
-      // progress poll and the Cancel click): long enough for the cancel to land mid-run.
-      await set('totalSteps', String(128 * 1500));
-      await set('rolloutLen', '128');
+      // 600 iterations of a few ms each. The run is paused before it is cancelled, so the cancel
+      // lands mid-run however fast the update gets (1500 iterations of 128 steps once all finished
+      // between the progress poll and a direct Cancel click), and a cancel of a paused run is tested.
+      await set('totalSteps', String(512 * 600));
+      await set('rolloutLen', '512');
       await set('numEnvs', '4');
       await set('epochs', '2');
       // The form shows the seed's defaults beside each field.
@@ -38,18 +39,20 @@ describe('RL page', () => {
         for (const id of ['rl-form-error', 'rl-train-error']) if (await page.getByTestId(id).count()) return `${id}: ${await page.getByTestId(id).textContent()}`;
         return (await page.getByTestId('rl-progress-text').count()) ? await page.getByTestId('rl-progress-text').textContent() : 'no progress';
       };
-      await expect.poll(status, { timeout: 120_000 }).toMatch(/iteration ([2-9]|[1-9]\d|[1-9]\d\d|1[0-3]\d\d)\/1500/);
+      await expect.poll(status, { timeout: 120_000 }).toMatch(/iteration ([2-9]|[1-9]\d|[1-5]\d\d)\/600/);
+      await page.click('[data-testid=rl-pause]');
+      await expect.poll(status, { timeout: 10_000 }).toMatch(/^paused — /);
       await page.click('[data-testid=rl-cancel]');
       await page.getByTestId('rl-train-error').waitFor({ timeout: 30_000 });
       expect(await page.getByTestId('rl-train-error').textContent()).toMatch(/cancel/i);
       // The stored run offers a resume from where it stopped.
       const resume = page.getByTestId('rl-resume-run');
       await resume.waitFor({ timeout: 10_000 });
-      expect(await resume.textContent()).toMatch(/Resume stored run \(([1-9]|[1-9]\d|[1-9]\d\d|1[0-4]\d\d)\/1500 iterations\)/);
+      expect(await resume.textContent()).toMatch(/Resume stored run \(([1-9]|[1-9]\d|[1-5]\d\d)\/600 iterations\)/);
       await resume.click();
       await page.getByTestId('rl-trained').waitFor({ timeout: 120_000 });
-      expect(await page.getByTestId('rl-trained').textContent()).toContain('trained 1500 iterations');
-      expect(await page.getByTestId('rl-last-diag').textContent()).toMatch(/iteration 1500\/1500: policy loss -?\d/);
+      expect(await page.getByTestId('rl-trained').textContent()).toContain('trained 600 iterations');
+      expect(await page.getByTestId('rl-last-diag').textContent()).toMatch(/iteration 600\/600: policy loss -?\d/);
       await page.click('[data-testid=rl-backtest]');
       const btStatus = async () => ((await page.getByTestId('rl-backtest-error').count()) ? `error: ${await page.getByTestId('rl-backtest-error').textContent()}` : await page.getByTestId('rl-stats').count());
       await expect.poll(btStatus, { timeout: 60_000 }).toBe(1);
