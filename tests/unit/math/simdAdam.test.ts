@@ -1,16 +1,18 @@
 /**
- * math/simdAdam against the CPU updater's former scalar Adam loop (copied below as the reference).
- * Tolerance 0: the f64x2 kernel evaluates the same expressions in the same order with correctly
- * rounded mul/add/sub/div/sqrt per lane, so the parameters and moments must be the same bytes —
- * that is what keeps "same seed → same run" and the PPO's numbers identical to before.
+ * math/simdAdam against the CPU updater's former scalar Adam loop (copied below as the reference,
+ * in PyTorch's form and in the one-division form the kernel evaluates). Tolerance 0 against the
+ * latter: the f64x2 kernel evaluates the same expressions in the same order with correctly rounded
+ * mul/add/sub/div/sqrt per lane, so the parameters and moments must be the same bytes — that is
+ * what keeps "same seed → same run" whichever path runs; PyTorch's form agrees to rounding.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdamBuffers, simdAdamModuleBytes } from '../../../src/core/math/simdAdam.ts';
 import { setSimdGemmEnabled, simdGemmAvailable } from '../../../src/core/math/simdGemm.ts';
 import { Rng } from '../../../src/core/math/rng.ts';
 
-/** The former loop (src/core/rl/ppo.ts CpuPpoUpdater.apply before simdAdam). */
-function referenceStep(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, step: number, lr: number, coef: number, eps: number): void {
+/** The former loop (src/core/rl/ppo.ts CpuPpoUpdater.apply before simdAdam); `torch`: PyTorch's
+ *  p −= (lr/bc1)·m / (√v/sbc2 + ε), else the same with numerator and denominator times sbc2. */
+function referenceStep(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, step: number, lr: number, coef: number, eps: number, torch = false): void {
   const b1 = 0.9;
   const b2 = 0.999;
   const bc1 = 1 - b1 ** step;
@@ -22,16 +24,18 @@ function referenceStep(p: Float64Array, g: Float64Array, m: Float64Array, v: Flo
     const vi = b2 * v[i]! + (1 - b2) * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    p[i]! -= (stepSize * mi) / (Math.sqrt(vi) / sbc2 + eps);
+    p[i]! -= torch ? (stepSize * mi) / (Math.sqrt(vi) / sbc2 + eps) : (stepSize * sbc2 * mi) / (Math.sqrt(vi) + eps * sbc2);
   }
 }
 
-function run(n: number, steps: number, simd: boolean, mixed = false): { bufs: AdamBuffers; ref: Float64Array[] } {
+function run(n: number, steps: number, simd: boolean, mixed = false): { bufs: AdamBuffers; ref: Float64Array[]; torch: Float64Array } {
   setSimdGemmEnabled(simd);
   const rng = Rng.stream(5, 1);
   const bufs = new AdamBuffers(n, undefined, mixed);
   const ref = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n)]; // p g m v
   for (let i = 0; i < n; i++) bufs.params[i] = ref[0]![i] = rng.normal() * 0.1;
+  const torch = ref[0]!.slice();
+  const [mT, vT] = [new Float64Array(n), new Float64Array(n)];
   for (let s = 1; s <= steps; s++) {
     // Gradients over many magnitudes, with exact zeros, so sqrt/div see denormal-free but wide inputs.
     // (mixed: float32 gradients; the reference sees the same float32 values, widened.)
@@ -43,8 +47,9 @@ function run(n: number, steps: number, simd: boolean, mixed = false): { bufs: Ad
     const coef = s % 2 ? 1 : 0.37;
     bufs.step(s, 3e-4, coef, 1e-5);
     referenceStep(ref[0]!, ref[1]!, ref[2]!, ref[3]!, s, 3e-4, coef, 1e-5);
+    referenceStep(torch, ref[1]!, mT, vT, s, 3e-4, coef, 1e-5, true);
   }
-  return { bufs, ref };
+  return { bufs, ref, torch };
 }
 
 describe('simdAdam', () => {
@@ -53,6 +58,14 @@ describe('simdAdam', () => {
   it('the module validates where WebAssembly SIMD exists (Node 20 has it)', () => {
     expect(WebAssembly.validate(simdAdamModuleBytes())).toBe(true);
     expect(simdGemmAvailable()).toBe(true);
+  });
+
+  it("agrees with PyTorch's two-division form to rounding: within a few ulps of the parameter or of its updates after 6 steps", () => {
+    const { bufs, torch } = run(1001, 6, true);
+    const p = bufs.params;
+    const ULP = 2 ** -52;
+    // Each step moves a parameter by ~lr = 3e-4: 6 steps' rounding is a few ulps of ~2e-3 (~1e-18).
+    for (let i = 0; i < p.length; i++) expect(Math.abs(p[i]! - torch[i]!)).toBeLessThanOrEqual(2 * ULP * Math.abs(torch[i]!) + 8 * ULP * 6 * 3e-4);
   });
 
   for (const simd of [true, false]) {
