@@ -92,7 +92,7 @@ describe('TradingEnv in a worker', () => {
 
   it('PPO trains to the same parameters in the worker as in Node (wasm SIMD kernels, float32 products, seeded)', async () => {
     // Two iterations of 256 steps over 4 envs, 2 epochs of minibatch 64: every kernel of the CPU
-    // update (f32x4 products, the mixed-precision Adam, fastTanh) and of the rollout forward runs.
+    // update (f32x4 products, the mixed-precision Adam, the f32x4 tanh) and of the rollout forward runs.
     const args: TrainJobArgs = {
       market: { kind: 'gbm', steps: 800, seed: 7 },
       features: { modules: 'generic,sentiment' },
@@ -118,7 +118,7 @@ describe('TradingEnv in a worker', () => {
       const pn = (await decodeAgentCheckpoint(node.agent, 'node.hlckpt')).params;
       expect([...pb.keys()]).toEqual([...pn.keys()]);
       // Same bits: wasm arithmetic is fully specified, the rollout noise and shuffles are integer
-      // streams, and tanh is plain IEEE arithmetic (math/fastTanh). Measured: bit-identical.
+      // streams, and tanh is plain float32 IEEE arithmetic (math/simdTanh). Measured: bit-identical.
       for (const [k, v] of pn) expect(Array.from(pb.get(k)!)).toEqual(Array.from(v));
       expect(browser.history.map((d) => d.policyLoss)).toEqual(node.history.map((d) => d.policyLoss));
       expect(browser.history).toHaveLength(2);

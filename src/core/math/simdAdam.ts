@@ -16,7 +16,8 @@
  * same session): PPO training 1.90k → 2.51k env-steps/s with this kernel and the gradients written
  * in place; it is still divider bound (~2 ns per parameter).
  */
-import { F64, GemmWorkspace, I32, V128, body, compileOnce, moduleBytes, op, simdGemmAvailable } from './simdGemm.ts';
+import { F64, I32, V128, body, compileOnce, moduleBytes, op } from './wasmEncode.ts';
+import { GemmWorkspace, simdGemmAvailable } from './simdGemm.ts';
 
 const B1 = 0.9;
 const B2 = 0.999;

@@ -31,113 +31,8 @@
  * matches the f32x4 lanes bit for bit.
  */
 
-// ---------------------------------------------------------------------------------------------
-// The wasm encoder, by hand (shared with math/simdAdam).
-
-export const I32 = 0x7f;
-export const F64 = 0x7c;
-export const F32 = 0x7d;
-export const V128 = 0x7b;
-
-export function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const simd = (code: number, ...rest: number[]) => [0xfd, ...uleb(code), ...rest];
-
-export const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  ifT: (t: number) => [0x04, t],
-  else: [0x05],
-  end: [0x0b],
-  br: (d: number) => [0x0c, ...uleb(d)],
-  brIf: (d: number) => [0x0d, ...uleb(d)],
-  get: (l: number) => [0x20, ...uleb(l)],
-  set: (l: number) => [0x21, ...uleb(l)],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  add: [0x6a],
-  mul: [0x6c],
-  gtS: [0x4a],
-  geS: [0x4e],
-  f32Load: (off: number) => [0x2a, 2, ...uleb(off)],
-  f64Load: (off: number) => [0x2b, 3, ...uleb(off)],
-  f32Store: (off: number) => [0x38, 2, ...uleb(off)],
-  f64Store: (off: number) => [0x39, 3, ...uleb(off)],
-  f32Add: [0x92],
-  f32Mul: [0x94],
-  f64Add: [0xa0],
-  f64Mul: [0xa2],
-  f32Zero: [0x43, 0, 0, 0, 0],
-  f64Zero: [0x44, 0, 0, 0, 0, 0, 0, 0, 0],
-  vZero: simd(0x0c, ...new Array<number>(16).fill(0)),
-  vLoad: (off: number) => simd(0x00, 3, ...uleb(off)),
-  vStore: (off: number) => simd(0x0b, 3, ...uleb(off)),
-  load32Splat: (off: number) => simd(0x09, 2, ...uleb(off)),
-  load64Splat: (off: number) => simd(0x0a, 3, ...uleb(off)),
-  splat: simd(0x14),
-  vAdd: simd(0xf0),
-  vMul: simd(0xf2),
-  vSub: simd(0xf1),
-  vDiv: simd(0xf3),
-  vSqrt: simd(0xef),
-  v32Add: simd(0xe4),
-  v32Mul: simd(0xe6),
-  shrU: [0x76],
-  load64Zero: (off: number) => simd(0x5d, 3, ...uleb(off)),
-  store64Lane: (off: number, lane: number) => simd(0x5b, 3, ...uleb(off), lane),
-  promoteLow: simd(0x5f),
-  demoteZero: simd(0x5e),
-};
-
-export function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-export function name(s: string): number[] {
-  const bytes = [...new TextEncoder().encode(s)];
-  return [...uleb(bytes.length), ...bytes];
-}
-
-/** The import section of a module whose memory is the host's `env.mem` (shared by instances). */
-export function importMemorySection(): number[] {
-  return section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 1]);
-}
-
-/** A whole module: functions of the given types and bodies, exported by name, memory imported. */
-export function moduleBytes(types: number[][], funcs: { type: number; name: string; body: number[] }[]): Uint8Array<ArrayBuffer> {
-  const type = section(1, [...uleb(types.length), ...types.flat()]);
-  const fn = section(3, [...uleb(funcs.length), ...funcs.map((f) => f.type)]);
-  const exports = section(7, [...uleb(funcs.length), ...funcs.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)])]);
-  const code = section(10, [...uleb(funcs.length), ...funcs.flatMap((f) => [...uleb(f.body.length), ...f.body])]);
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...importMemorySection(), ...fn, ...exports, ...code]);
-}
-
-/** Locals declaration + code → a function body. */
-export function body(locals: [number, number][], code: number[]): number[] {
-  const used = locals.filter(([cnt]) => cnt > 0);
-  return [...uleb(used.length), ...used.flatMap(([cnt, t]) => [...uleb(cnt), t]), ...code];
-}
+import { F32, F64, I32, V128, body, compileOnce, moduleBytes, op } from './wasmEncode.ts';
+import { tanh32, tanhBody } from './simdTanh.ts';
 
 /** An element type's opcodes. */
 interface Elem {
@@ -240,44 +135,34 @@ function rowsBody(R: number, T: Elem): number[] {
   );
 }
 
-const KERNELS = ['rows4', 'rows1', 'rows4f', 'rows1f'] as const;
 
 /** The module: imports env.mem; exports rows4 / rows1 (float64) and rows4f / rows1f (float32),
- *  each (a, b, c, bias, n, k, aRow, aStep: i32) → (). */
+ *  each (a, b, c, bias, n, k, aRow, aStep: i32) → (), and tanhf (p, quads: i32) → () (math/simdTanh). */
 export function simdGemmModuleBytes(): Uint8Array<ArrayBuffer> {
-  const t = [0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 0];
+  const rows = [0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 0];
+  const two = [0x60, 2, I32, I32, 0];
   return moduleBytes(
-    [t],
+    [rows, two],
     [
       { type: 0, name: 'rows4', body: rowsBody(4, ELEM_F64) },
       { type: 0, name: 'rows1', body: rowsBody(1, ELEM_F64) },
       { type: 0, name: 'rows4f', body: rowsBody(4, ELEM_F32) },
       { type: 0, name: 'rows1f', body: rowsBody(1, ELEM_F32) },
+      { type: 1, name: 'tanhf', body: tanhBody() },
     ],
   );
 }
 
 type RowsFn = (a: number, b: number, c: number, bias: number, n: number, k: number, aRow: number, aStep: number) => void;
-type Kernels = Record<(typeof KERNELS)[number], RowsFn>;
+interface Kernels {
+  rows4: RowsFn;
+  rows1: RowsFn;
+  rows4f: RowsFn;
+  rows1f: RowsFn;
+  tanhf: (p: number, quads: number) => void;
+}
 
 let enabled = true;
-
-/** Compile `bytes` once (undefined: not tried yet; null: no WebAssembly SIMD in this engine). */
-export function compileOnce(bytes: () => Uint8Array<ArrayBuffer>): () => WebAssembly.Module | null {
-  let mod: WebAssembly.Module | null | undefined;
-  return () => {
-    if (mod !== undefined) return mod;
-    mod = null;
-    try {
-      const b = bytes();
-      // Synchronous compile: each module is ~1–2 KB, under the browsers' 4 KB main-thread limit.
-      if (typeof WebAssembly !== 'undefined' && WebAssembly.validate(b)) mod = new WebAssembly.Module(b);
-    } catch {
-      mod = null;
-    }
-    return mod;
-  };
-}
 
 const gemmModule = compileOnce(simdGemmModuleBytes);
 
@@ -414,6 +299,18 @@ export class GemmWorkspace {
     const aStep = transA ? m : 1;
     if (!this.kern || !enabled) return gemmScalar32(this.f32, m, n, k, a, aRow, aStep, b, c, bias);
     this.run(this.kern.rows4f, this.kern.rows1f, 4, m, n, k, a, aRow, aStep, b, c, bias);
+  }
+
+  /** tanh in place over n float32 at float32 index `at` (math/simdTanh; the same bits either path). */
+  tanh32(at: number, n: number): void {
+    let i = 0;
+    if (this.kern && enabled) {
+      const quads = n >> 2;
+      this.kern.tanhf(at * 4, quads);
+      i = 4 * quads;
+    }
+    const M = this.f32;
+    for (; i < n; i++) M[at + i] = tanh32(M[at + i]!);
   }
 
   private run(rows4: RowsFn, rows1: RowsFn, E: number, m: number, n: number, k: number, a: number, aRow: number, aStep: number, b: number, c: number, bias: number): void {

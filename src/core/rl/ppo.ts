@@ -33,7 +33,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
 import { Rng } from '../math/rng.ts';
-import { fastTanh } from '../math/fastTanh.ts';
 import type { PauseGate } from '../inverse/pauseGate.ts';
 import type { Store } from '../store/store.ts';
 import { computeGae } from './gae.ts';
@@ -392,10 +391,11 @@ export class CpuPpoUpdater {
       const out = S.acts[net][l]!;
       this.ws.product32(B, L.outD, L.inD, input, P + L.w, out, P + L.b);
       if (l + 1 < Ls.length) {
-        // tanh in float64 on the float32 pre-activation, rounded to float32 on the store.
-        const h = this.ws.view32(out, B * L.outD);
-        if (this.tanh) for (let i = 0; i < h.length; i++) h[i] = fastTanh(h[i]!);
-        else for (let i = 0; i < h.length; i++) h[i] = h[i]! > 0 ? h[i]! : 0;
+        if (this.tanh) this.ws.tanh32(out, B * L.outD);
+        else {
+          const h = this.ws.view32(out, B * L.outD);
+          for (let i = 0; i < h.length; i++) h[i] = h[i]! > 0 ? h[i]! : 0;
+        }
       }
       input = out;
     }

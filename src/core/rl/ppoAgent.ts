@@ -34,7 +34,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../math/rng.ts';
-import { fastTanh } from '../math/fastTanh.ts';
 import { GemmWorkspace } from '../math/simdGemm.ts';
 import type { PpoActivation, PpoInit } from './ppoConfig.ts';
 
@@ -250,10 +249,11 @@ export class PPOAgent {
         const out = s[net][l]!;
         ws.product32(n, sizes[l + 1]!, sizes[l]!, input, layers[net][l]!.w, out, layers[net][l]!.b);
         if (l + 2 < sizes.length) {
-          // tanh in float64 on the float32 pre-activation, rounded back to float32 on the store.
-          const h = ws.view32(out, n * sizes[l + 1]!);
-          if (tanh) for (let k = 0; k < h.length; k++) h[k] = fastTanh(h[k]!);
-          else for (let k = 0; k < h.length; k++) h[k] = Math.max(0, h[k]!);
+          if (tanh) ws.tanh32(out, n * sizes[l + 1]!);
+          else {
+            const h = ws.view32(out, n * sizes[l + 1]!);
+            for (let k = 0; k < h.length; k++) h[k] = Math.max(0, h[k]!);
+          }
         }
         input = out;
       }
