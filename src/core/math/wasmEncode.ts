@@ -78,8 +78,11 @@ export const op = {
   store64Lane: (off: number, lane: number) => simd(0x5b, 3, ...uleb(off), lane),
   promoteLow: simd(0x5f),
   demoteZero: simd(0x5e),
-  f32x4: { abs: simd(0xe0), neg: simd(0xe1), add: simd(0xe4), sub: simd(0xe5), mul: simd(0xe6), div: simd(0xe7), pmin: simd(0xea) },
+  f32x4: { abs: simd(0xe0), neg: simd(0xe1), sqrt: simd(0xe3), splat: simd(0x13), add: simd(0xe4), sub: simd(0xe5), mul: simd(0xe6), div: simd(0xe7), pmin: simd(0xea) },
   i32x4: { sub: simd(0xb1), shl: simd(0xab) },
+  /** i8x16.shuffle: lanes 0–7 of the first operand's bytes `lo`…, then of the second's `hi`…. */
+  shuffle: (bytes: number[]) => simd(0x0d, ...bytes),
+  f32DemoteF64: [0xb6],
   vAnd: simd(0x4e),
   vOr: simd(0x50),
   /** v128.const of four float32 lanes equal to Math.fround(x). */

@@ -205,7 +205,8 @@ describe('trainPpo', () => {
     r.agent.dispose();
     const ac = new AbortController();
     let abortedAt = 0;
-    const p = trainPpo(new RegimeVecEnv(4, 2), { ...small, totalSteps: 256 * 100 }, {}, { signal: ac.signal });
+    // Far longer than the 300 ms before the abort however fast training gets (it never finishes).
+    const p = trainPpo(new RegimeVecEnv(4, 2), { ...small, totalSteps: 256 * 100_000 }, {}, { signal: ac.signal });
     setTimeout(() => {
       abortedAt = performance.now();
       ac.abort();
