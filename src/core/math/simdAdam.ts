@@ -1,20 +1,23 @@
 /**
- * Adam (torch.optim.Adam's formulas, float64) over one flat parameter vector, on a hand-encoded
- * WebAssembly SIMD kernel (f64x2) with a scalar-JS fallback. The PPO's CPU update (rl/ppo.ts
- * CpuPpoUpdater) takes one step per minibatch over all ~125k parameters at D = 57.
+ * Adam (torch.optim.Adam's formulas) over one flat parameter vector, on hand-encoded WebAssembly
+ * SIMD kernels with scalar-JS fallbacks. The PPO's CPU update (rl/ppo.ts CpuPpoUpdater) takes one
+ * step per minibatch over all ~125k parameters at D = 57.
  *
- * Same bits. Per element the kernel evaluates exactly the JS expressions
+ * Same bits. Per element the float64 kernel evaluates exactly the JS expressions
  *   g' = g·coef;  m = b1·m + c1·g';  v = b2·v + (c2·g')·g';  p = p − (ss·m) / (√v + epsS)
- * (c1 = 1 − b1, c2 = 1 − b2 computed once in JS) with the same operation order: wasm's f64x2 mul,
- * add, sub, div and sqrt are IEEE-754 correctly rounded, lane by lane, like V8's scalar doubles
- * (and Math.sqrt is correctly rounded too), so both paths give the same bytes (tested, tolerance 0).
+ * (c1 = 1 − b1, c2 = 1 − b2, ss and epsS computed once in JS; PyTorch's p −= stepSize·m/(√v/sbc2 + ε)
+ * with numerator and denominator times sbc2: one division instead of two, within a few ulps,
+ * tested) with the same operation order: wasm's f64x2 mul, add, sub, div and sqrt are IEEE-754
+ * correctly rounded, lane by lane, like V8's scalar doubles (and Math.sqrt is correctly rounded
+ * too), so both paths give the same bytes (tested, tolerance 0). The mixed-precision kernel
+ * (float32 gradients, float64 moments and master weights, the float32 weights written out) takes
+ * the update ss·m/(√v + epsS) in float32, four lanes at a time; its fallback mirrors it.
  *
  * Resident buffers. `AdamBuffers` puts the parameters, gradients and both moments in a
  * math/simdGemm GemmWorkspace (the CPU updater's own, where its products write the gradients): a
- * step copies nothing. The JS loop is sqrt/div bound (~⅕ of a PPO training iteration at D = 57);
- * f64x2 halves the sqrt and div count. Measured (bench/rl-ppo.bench.ts, D = 57, per CPU-second,
- * same session): PPO training 1.90k → 2.51k env-steps/s with this kernel and the gradients written
- * in place; it is still divider bound (~2 ns per parameter).
+ * step copies nothing. The step is sqrt/div bound. Measured (D = 57, per CPU-second, same session
+ * each): the f64x2 kernel took PPO training 1.90k → 2.51k env-steps/s; one division per parameter
+ * took the step and clip from 308 to 257 µs per minibatch, the float32 update to ~200 µs.
  */
 import { F64, I32, V128, body, compileOnce, moduleBytes, op } from './wasmEncode.ts';
 import { GemmWorkspace, simdGemmAvailable } from './simdGemm.ts';
@@ -219,42 +222,31 @@ export class AdamBuffers {
     const c1 = 1 - B1;
     const c2 = 1 - B2;
     const on = simdGemmAvailable();
-    const { grad: g, m, v, params: p } = this;
-    if (this.mixed) {
-      // The update in float32 (see adamMixedBody); the tail mirrors the kernel's operations.
-      const f = Math.fround;
-      const [ss32, eps32] = [f(ss), f(epsS)];
-      const w = this.params32;
-      let i = 0;
-      if (this.fnMixed && on) {
-        const quads = this.n >> 2;
-        this.fnMixed(this.gradAt * 4, this.mAt * 8, this.vAt * 8, this.paramsAt * 8, this.params32At * 4, quads, coef, c1, c2, B1, B2, ss32, eps32);
-        i = 4 * quads;
-      }
-      for (; i < this.n; i++) {
-        const gi = g[i]! * coef;
-        const mi = B1 * m[i]! + c1 * gi;
-        const vi = B2 * v[i]! + c2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        p[i]! -= f(f(ss32 * f(mi)) / f(f(Math.sqrt(f(vi))) + eps32));
-        w[i] = p[i]!;
-      }
-      return;
-    }
+    // Mixed: the update in float32 (see adamMixedBody), the tail mirroring the kernel's operations.
+    const f = Math.fround;
+    const [ss32, eps32] = [f(ss), f(epsS)];
     let i = 0;
-    if (this.fn && on) {
+    if (this.fnMixed && on) {
+      const quads = this.n >> 2;
+      this.fnMixed(this.gradAt * 4, this.mAt * 8, this.vAt * 8, this.paramsAt * 8, this.params32At * 4, quads, coef, c1, c2, B1, B2, ss32, eps32);
+      i = 4 * quads;
+    } else if (this.fn && on) {
       const pairs = this.n >> 1;
       this.fn(this.gradAt * 8, this.mAt * 8, this.vAt * 8, this.paramsAt * 8, pairs, coef, c1, c2, B1, B2, ss, epsS);
       i = 2 * pairs;
     }
+    const { grad: g, m, v, params: p } = this;
+    const w = this.mixed ? this.params32 : null;
     for (; i < this.n; i++) {
       const gi = g[i]! * coef;
       const mi = B1 * m[i]! + c1 * gi;
       const vi = B2 * v[i]! + c2 * gi * gi;
       m[i] = mi;
       v[i] = vi;
-      p[i]! -= (ss * mi) / (Math.sqrt(vi) + epsS);
+      if (w) {
+        p[i]! -= f(f(ss32 * f(mi)) / f(f(Math.sqrt(f(vi))) + eps32));
+        w[i] = p[i]!;
+      } else p[i]! -= (ss * mi) / (Math.sqrt(vi) + epsS);
     }
   }
 }
