@@ -1,11 +1,12 @@
 /**
  * GemmWorkspace — C[m × n] = A[m × k] · B[k × n] (+ bias) on operands that LIVE in one WebAssembly
  * memory, on hand-encoded wasm SIMD kernels (f64x2 and f32x4), with scalar-JS fallbacks where
- * WebAssembly SIMD is missing. The PPO's CPU update (rl/ppo.ts CpuPpoUpdater, float64) and the
- * agent's rollout forward (rl/ppoAgent.ts, float32) keep their weights, gradients, Adam moments
- * (math/simdAdam binds to the same memory), minibatch and activations in a workspace, so a product
- * copies nothing: the former per-call copies were ~470k of ~700k float64 moves per PPO minibatch at
- * D = 57 (weights in, xᵀ, outputs out).
+ * WebAssembly SIMD is missing, and tanh in place (math/simdTanh). The PPO's CPU update (rl/ppo.ts
+ * CpuPpoUpdater) and the agent's rollout forward (rl/ppoAgent.ts) keep their weights, gradients,
+ * Adam moments (math/simdAdam binds to the same memory), minibatch and activations in a
+ * workspace, so a product copies nothing: the former per-call copies were ~470k of ~700k float64
+ * moves per PPO minibatch at D = 57 (weights in, xᵀ, outputs out; 2.72k → 2.82k training
+ * env-steps per CPU-second, same bits).
  *
  * Method. The wasm bytes are emitted below (no toolchain): one function per element type and
  * row-block height R ∈ {4, 1}; for R rows it walks the columns in blocks of 2 vectors (f64: 4
@@ -22,10 +23,11 @@
  * A[r,0]·B[0,j] + A[r,1]·B[1,j] + … summed left to right with a separate multiply and add (wasm has
  * no implicit FMA), the exact operation sequence of the scalar loop: the kernels and the fallbacks
  * give the same bits (tested with tolerance 0), and every engine gives the same bits (IEEE-754
- * arithmetic is fully specified in wasm), so Node and browsers agree. float64 is the update's
- * precision, the same bits as the scalar A·Bᵀ kernel the update started on. float32 (four lanes:
- * twice the multiply-adds per instruction, half the bytes of weights to keep in cache) is the
- * rollout's: the agent's weights ARE float32, and PyTorch and tfjs run the whole of PPO in float32.
+ * arithmetic is fully specified in wasm), so Node and browsers agree. float64 gives the same bits
+ * as the scalar A·Bᵀ kernel the PPO started on (~15 GMAC per CPU-second: the four FP pipes' limit
+ * for f64x2 mul + add). float32 (four lanes: 29 GMAC per CPU-second, half the bytes of weights to
+ * keep in cache) is what the PPO runs: the agent's weights ARE float32, and PyTorch and tfjs train
+ * PPO in float32 (the update keeps float64 master weights and Adam moments, math/simdAdam).
  * The float32 fallback rounds after every multiply and add (Math.fround; a double product of two
  * floats is exact and a double sum rounded to float is the correctly rounded float sum), so it
  * matches the f32x4 lanes bit for bit.
