@@ -21,16 +21,17 @@
  *
  * Two forwards. `forward` (tfjs, differentiable, on the active backend) for the update; `act` a
  * CPU forward batched over the N environments for rollouts, in float32 (the weights' own precision,
- * and what tfjs and the original design's PyTorch compute in) on math/simdGemm's f32x4 kernel with
- * the weights, inputs and activations in one wasm workspace: at batch 8 and 2 × 64 the tfjs path is
- * dispatch-bound (~20 kernels per call on wasm, each a few µs of overhead, more than the ~30k
- * multiply-adds themselves), and on webgpu every act would stall on a readback. One 8-env act at
- * D = 57 (obs 913): ~60 µs in isolation, ~78 µs inside a rollout, against ~82 / ~103 µs for the
- * float64 kernel on the same float32 weights (same session); cycling acts over 24 different input
- * arrays costs the same as the rollout, so the gap is cache misses on the weights (0.47 MB in
- * float32, 0.93 MB in float64, beside the 2 MB L2), which float32 also halves.
- * A parity test holds it to the tfjs forward (~1e-6). `syncFromVariables` refreshes the CPU copy
- * after an update (one awaited read per variable, webgpu-safe).
+ * and what tfjs and the original design's PyTorch compute in) on math/simdGemm's f32x4 kernel and
+ * math/simdTanh's four-lane tanh, with the weights, inputs and activations in one wasm workspace:
+ * at batch 8 and 2 × 64 the tfjs path is dispatch-bound (~20 kernels per call on wasm, each a few
+ * µs of overhead, more than the ~30k multiply-adds themselves), and on webgpu every act would stall
+ * on a readback. One 8-env act at D = 57 (obs 913), inside a rollout: ~38.5 µs, against ~78 µs with
+ * the float32 products and a scalar float64 tanh and ~103 µs with float64 products (same machine).
+ * The scalar tanh also cost more on changing inputs than on repeated ones (~77 against ~61 µs per
+ * act cycling 24 input arrays against 2: branch and table effects the vector tanh does not have;
+ * 39.0 against 38.4 µs now). A parity test holds `act` to the tfjs forward (~1e-6).
+ * `syncFromVariables` refreshes the CPU copy after an update (one awaited read per variable,
+ * webgpu-safe).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../math/rng.ts';
