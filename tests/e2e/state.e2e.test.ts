@@ -176,8 +176,8 @@ describe('page state in the URL', () => {
       expect(await fresh.locator('[data-testid=rl-env-form] [data-field=reward]').inputValue()).toBe('risk');
       expect(await fresh.locator('[data-testid=rl-env-form] [data-field=rewardPreset]').inputValue()).toBe('perYear');
       await fresh.getByTestId('rl-per-year-on').waitFor();
-      // Not in the link: the page's default (20 iterations of 2048), shown as the placeholder.
-      expect(await fresh.locator('[data-testid=rl-ppo-form] [data-field=totalSteps]').getAttribute('placeholder')).toBe('40960');
+      // Not in the link: PPOConfig's default, shown as the placeholder.
+      expect(await fresh.locator('[data-testid=rl-ppo-form] [data-field=totalSteps]').getAttribute('placeholder')).toBe('200000');
 
       await fresh.goto(links.smile);
       await expect.poll(() => fresh.locator('[data-testid=smile-config] [data-field=model]').inputValue(), { timeout: 30_000 }).toBe('lstm');

@@ -52,13 +52,13 @@ export const RL_STATE_SPEC: ConfigSpec<RlState> = {
   checkpointEvery: { default: 5, min: 1, integer: true, doc: 'iterations between resumable states stored in IndexedDB' },
   ...(ENV_FIELDS_SPEC as ConfigSpec<EnvFields>),
   ...REWARD_CONFIG_SPEC,
+  // PPOConfig's own defaults, totalSteps 200 000 included (the page once started at 40 960 so a
+  // first run ended in about a minute; with the float32 CPU update 200 000 steps on the default
+  // market take ~20 s in headless Chromium on the 2-core test machine).
   ...PPO_CONFIG_SPEC,
-  // 40 960 steps (20 iterations of the original design’s 2048) where PPOConfig says 200 000: a
-  // first page run ends in about a minute on wasm; the README's 204 800-step backtest is the CLI's.
-  totalSteps: { ...PPO_CONFIG_SPEC.totalSteps, default: 40_960 },
 };
 
-/** The PPOConfig part of the page's form, with the page's totalSteps default. */
+/** The PPOConfig part of the page's form. */
 export const RL_PPO_FORM_SPEC: ConfigSpec<PPOConfig> = pickSpec(RL_STATE_SPEC, ...PPO_FIELD_KEYS);
 
 const pick = <K extends keyof RlState>(st: RlState, keys: K[]) => Object.fromEntries(keys.map((k) => [k, st[k]])) as Pick<RlState, K>;

@@ -8,9 +8,9 @@ import { envOf, ppoOf, RL_ENV_FORM_SPEC, RL_PPO_FORM_SPEC, RL_STATE_SPEC } from 
 import { decodeState, encodeState } from '../../../src/ui/state/urlState.ts';
 
 describe('RL page state (src/ui/state/rl.ts)', () => {
-  it('holds every PPOConfig, EnvConfig and reward field with core’s defaults (totalSteps the one PPO override); flag names are unique', () => {
+  it('holds every PPOConfig, EnvConfig and reward field with core’s defaults; flag names are unique', () => {
     const d = defaultsOf(RL_STATE_SPEC);
-    expect(ppoOf(d)).toEqual({ ...DEFAULT_PPO_CONFIG, totalSteps: 40_960 });
+    expect(ppoOf(d)).toEqual(DEFAULT_PPO_CONFIG);
     expect(resolveEnvConfig(envOf(d), 'page')).toEqual(DEFAULT_ENV_CONFIG);
     expect(d).toMatchObject({ marketKind: 'hestonRegimes', marketSteps: 4000, marketSeed: 1, stored: '', modules: 'btc,generic', trainFraction: DEFAULT_TRAIN_FRACTION, checkpointEvery: 5 });
     // No field of one config hides another's: the state has exactly the sum of their fields + 7 page fields.
