@@ -14,9 +14,9 @@ import { parseIvUnit, type IvUnit } from '../../src/core/surface/units.ts';
 import { resampleSurface } from '../../src/core/surface/resample.ts';
 import type { Surface } from '../../src/core/surface/types.ts';
 import { FileStore } from '../../src/core/store/files.ts';
-import { trainInverse, TRAIN_CONFIG_SPEC, type ResumeState } from '../../src/core/inverse/trainer.ts';
+import { DEFAULT_TRAIN_CONFIG, trainInverse, TRAIN_CONFIG_SPEC, type InverseTrainConfig, type ResumeState } from '../../src/core/inverse/trainer.ts';
 import { checkGrid, checkLabelledSurfaces } from '../../src/core/inverse/datasets.ts';
-import { configFlags, configFromFlags, configHelp, resolveConfig } from '../../src/core/config.ts';
+import { configFlags, configFromFlags, configHelp, flagName, resolveConfig } from '../../src/core/config.ts';
 import { evaluateInverse } from '../../src/core/inverse/evaluate.ts';
 import { predictSurfaces } from '../../src/core/inverse/predict.ts';
 import { evaluationHooks } from '../../src/core/inverse/hooks.ts';
@@ -158,6 +158,13 @@ ${configHelp(TRAIN_CONFIG_SPEC)}`,
       if (!store) throw new InputError('--resume needs --state DIR (where the run was saved)');
       resume = await store.get<ResumeState>('inverse/run/latest');
       if (!resume) throw new InputError('no saved run to resume in this directory', v.state);
+      // A resumed run keeps its settings; only --epochs (a new total) may change. A flag that
+      // contradicts the saved run is refused rather than silently ignored.
+      const saved: InverseTrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...resume.config };
+      for (const [key, value] of Object.entries(configFromFlags(TRAIN_CONFIG_SPEC, v)) as [keyof InverseTrainConfig, unknown][]) {
+        if (key === 'epochs' || JSON.stringify(value) === JSON.stringify(saved[key])) continue;
+        throw new InputError(`${JSON.stringify(value)} differs from the saved run's ${JSON.stringify(saved[key])}: a resumed run keeps its settings (only --epochs, the new total, can change)`, `--${flagName(key)}`);
+      }
     }
     const hidden = v.hidden ? intOption(v.hidden, '--hidden') : undefined;
     // Runs land in --tracking-uri (default ./mlruns): params = the config and the data, metrics =
@@ -181,7 +188,7 @@ ${configHelp(TRAIN_CONFIG_SPEC)}`,
           dataInfo: { ...(data?.info ?? {}), ...(real.length ? { real: real.map((s) => s.name ?? s.source) } : {}) },
           prior: (data?.ds.prior as unknown as JsonValue) ?? null,
         },
-        { store, resume, name: v.name },
+        { store, resume, name: v.name, epochs: resume ? configFromFlags(TRAIN_CONFIG_SPEC, v).epochs : undefined },
         { ...ctx, onProgress: trackProgress(run, ctx.onProgress) },
       );
       const bytes = await encodeCheckpoint(result.checkpoint);

@@ -138,6 +138,10 @@ export interface TrainOptions {
   stateKey?: string;
   /** Continue from this state (same config and data). */
   resume?: ResumeState;
+  /** With `resume`: a new total number of epochs (more than the state has done) instead of the
+   *  saved run's. The cosine schedule then runs over the new total, so the learning rate at the
+   *  resume point is the new schedule's (higher when the run is extended). */
+  epochs?: number;
   name?: string;
 }
 
@@ -290,8 +294,9 @@ async function validate(model: InverseHestonModel, s: Split | null, labelled: La
 export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: TrainInputs, opts: TrainOptions = {}, ctx: JobContext = {}): Promise<TrainResult> {
   // Every progress report carries etaMs (time left at the rate of this run), for the page's time-left figure.
   ctx = withEta(ctx);
-  const cfg: InverseTrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...(opts.resume?.config ?? config) };
+  const cfg: InverseTrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...(opts.resume?.config ?? config), ...(opts.resume && opts.epochs !== undefined ? { epochs: opts.epochs } : {}) };
   const where = 'inverse train';
+  if (opts.resume && cfg.epochs <= opts.resume.epoch) throw new InputError(`the saved run has done ${opts.resume.epoch} of its ${opts.resume.config.epochs ?? DEFAULT_TRAIN_CONFIG.epochs} epochs: to continue it, ask for more than ${opts.resume.epoch} epochs in all`, 'epochs');
   if (!Number.isInteger(cfg.epochs) || cfg.epochs < 1) throw new InputError(`epochs must be a positive integer, got ${cfg.epochs}`, where);
   if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new InputError(`batch size must be a positive integer, got ${cfg.batchSize}`, where);
   if (!(cfg.lr > 0)) throw new InputError(`learning rate must be positive, got ${cfg.lr}`, where);

@@ -69,6 +69,12 @@ describe('trainInverse', () => {
     // Same backend, same ops, same order: bit-identical weights.
     expect(resumed.checkpoint.weights.get('surface_head.w2')).toEqual(full.checkpoint.weights.get('surface_head.w2'));
     await expect(trainInverse({}, { synthetic: toySurfaces(300, 1) }, { resume: state })).rejects.toThrow(/different data set/);
+    // A new total extends the saved run (the cosine schedule then runs over the new total) …
+    const longer = await trainInverse({}, { synthetic: data }, { resume: state, epochs: 4 });
+    expect(longer.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4]);
+    expect(longer.checkpoint.provenance.epochs).toBe(4);
+    // … and a total it has already reached is refused, not silently a no-op.
+    await expect(trainInverse({}, { synthetic: data }, { resume: state, epochs: 2 })).rejects.toThrow(/has done 2 of its 3 epochs: to continue it, ask for more than 2/);
   });
 
   it('pauses between batches until resumed, and can be cancelled while paused', async () => {
