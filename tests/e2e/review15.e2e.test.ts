@@ -40,14 +40,20 @@ describe('issue 15 review', () => {
       await page.getByTestId('inv-train').click();
       await expect.poll(() => page.getByTestId('inv-progress').getAttribute('data-phase'), { timeout: 120_000 }).toBe('finished');
 
-      // The bundled network on the default Apply target (the original design's proxy, outside its
-      // training data): the reconstruction runs to thousands of % at one point; the chart keeps the
-      // data readable and says what it left out.
+      // The bundled network on the default Apply target (true Heston at known parameters, inside its
+      // training data): no warning, parameters near κ 2, θ 0.04, σ 0.5, ρ −0.6, v0 0.03.
       await page.getByTestId('inv-load-bundled').click();
       await expect.poll(() => page.locator('[data-testid=inv-ckpt-table] tbody tr').count(), { timeout: 30_000 }).toBe(2);
       await page.getByTestId('inv-apply').click();
       await page.getByTestId('inv-overlay').waitFor({ timeout: 60_000 });
-      await page.getByTestId('inv-ood').waitFor();
+      expect(await page.getByTestId('inv-ood').count()).toBe(0);
+      expect(Math.abs(Number(await page.getByTestId('inv-param-rho').textContent()) + 0.6)).toBeLessThan(0.05);
+      // On the original design's proxy sample (outside the training data) the reconstruction runs to
+      // thousands of % at one point; the chart keeps the data readable and says what it left out.
+      const proxy = await page.locator('[data-testid=inv-apply-surface] option', { hasText: 'proxy surface' }).getAttribute('value');
+      await page.getByTestId('inv-apply-surface').selectOption(proxy!);
+      await page.getByTestId('inv-apply').click();
+      await page.getByTestId('inv-ood').waitFor({ timeout: 60_000 });
       expect(await page.getByTestId('inv-overlay-clipped').textContent()).toMatch(/leaves the chart at \d+ points? \(up to \d+ %\): the vol axis stops at \d+ %/);
 
       // Pricer: a slider's ends are the range's ends (σ's log slider stopped at 4.99 below its bound 5).

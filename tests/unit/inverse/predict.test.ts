@@ -34,6 +34,8 @@ describe('inverse predictions', () => {
   });
 
   const scaled = (s: Surface, f: number, name: string): Surface => ({ ...s, iv: Float64Array.from(s.iv, (v) => v * f), name });
+  /** The original design's proxy at the check parameters: the page's Apply target before it became true Heston. */
+  const proxy = (grid: { kGrid: number[]; tGrid: number[] }): Surface => syntheticSurface('proxy', CHECK_PARAMS, grid.kGrid, grid.tGrid);
 
   it('the bundled network has bounded heads (schema 2); the schema-1 file still loads', () => {
     expect(hasBoundedOutputs(ck.normalisation)).toBe(true);
@@ -45,7 +47,7 @@ describe('inverse predictions', () => {
     const heston = syntheticSurface('heston', CHECK_PARAMS);
     // The page's old default Apply target (the seed proxy, not Heston) drove the schema-1 network
     // to ρ = −1.376; 5× and 0.2× the vols are further still.
-    const far = [checkSurface(ck.grid), scaled(heston, 5, '5x vols'), scaled(heston, 0.2, '0.2x vols')];
+    const far = [proxy(ck.grid), scaled(heston, 5, '5x vols'), scaled(heston, 0.2, '0.2x vols')];
     const preds = await predictSurfaces(ck, [heston, ...far]);
     for (const p of preds) {
       expect(paramProblems(p.params), JSON.stringify(p.params)).toEqual([]);
@@ -60,6 +62,19 @@ describe('inverse predictions', () => {
     // Masked points carry no reconstruction (nothing to draw there).
     const masked = heston.mask ? [...heston.mask].map((m, c) => (m === 1 ? c : -1)).filter((c) => c >= 0) : [];
     for (const c of masked) expect(preds[0]!.reconstruction[c]).toBeNaN();
+  });
+
+  it("the page's default Apply target (the check surface) is true Heston inside the training data: no warning, parameters near the known ones", async () => {
+    const check = checkSurface(ck.grid);
+    expect(check.source).toBe('synthetic:heston');
+    const [p] = await predictSurfaces(ck, [check]);
+    expect(p!.warning).toBeUndefined();
+    expect(p!.distance.outside).toBe(false);
+    // The bundled network's held-out R² is ≥ 0.997 per parameter; at this mid-prior point it gives
+    // κ 1.966, θ 0.0402, σ 0.501, ρ −0.610, v0 0.0303 (≤ 2 %): allow 5 % and 0.05 on ρ (the proxy,
+    // the old default, gave ρ −0.999).
+    for (const q of ['kappa', 'theta', 'sigma', 'v0'] as const) expect(Math.abs(p!.params[q] / CHECK_PARAMS[q] - 1), q).toBeLessThan(0.05);
+    expect(Math.abs(p!.params.rho - CHECK_PARAMS.rho)).toBeLessThan(0.05);
   });
 
   it('counts a cell the training data never saw as unseen, not as a z-score, in words that fit the count', () => {
@@ -101,7 +116,7 @@ describe('inverse predictions', () => {
   });
 
   it('refuses a schema-1 answer outside the domain instead of showing it, and names the parameter', async () => {
-    const err = (await predictSurfaces(legacy, [checkSurface(legacy.grid)]).catch((e: unknown) => e)) as Error;
+    const err = (await predictSurfaces(legacy, [proxy(legacy.grid)]).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toMatch(/predates bounded outputs \(schema 1\).*rho=-1\.37\d* is outside \[-0\.999, 0\.999\]/);
     // Inside its training data the old file still answers.
@@ -112,7 +127,7 @@ describe('inverse predictions', () => {
   it('CLI inverse predict puts the warning first and keeps the parameters in the domain (the issue: rho -1.488, exit 0)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'inv-predict-'));
     const file = join(dir, 'proxy.npz');
-    writeFileSync(file, surfaceToNpz(checkSurface(ck.grid)));
+    writeFileSync(file, surfaceToNpz(proxy(ck.grid)));
     const predict = inverseCommands.find((c) => c.name === 'inverse predict')!;
     const out = (await predict.run(['--ckpt', 'public/checkpoints/seed-grid-heston.hlckpt', '--surface', file], {})) as Record<string, any>;
     expect(Object.keys(out)[0]).toBe('warning');
