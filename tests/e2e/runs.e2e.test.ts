@@ -67,6 +67,9 @@ describe('Runs page', () => {
       expect(diffs).toEqual(expect.arrayContaining(['epochs', 'lr', 'train_loss']));
       expect(await compare.locator('[data-testid=runs-same-row] td:first-child strong').allTextContents()).toEqual(expect.arrayContaining(['batchSize', 'data.n']));
       await runsTab.locator('[data-testid=runs-scatter]').waitFor();
+      // Parallel coordinates over the params that differ (epochs, lr, …) and the metric.
+      await runsTab.locator('[data-testid=runs-parallel]').waitFor();
+      expect(await runsTab.getByTestId('runs-parallel-note').textContent()).toMatch(/^Parallel coordinates: the [2-9] params that differ, then \S+ \(latest\), one line per run\.$/);
       // Open one run: its checkpoint and evaluation summary are artifacts.
       await runsTab.locator('[data-testid=runs-open]').first().click();
       await expect.poll(() => runsTab.locator('[data-testid=runs-artifacts] td.l').allTextContents(), { timeout: 10_000 }).toEqual([

@@ -186,3 +186,46 @@ export function compareRows(runs: readonly RunSummary[]): CompareRow[] {
   }
   return rows;
 }
+
+export interface ParallelAxis {
+  kind: 'param' | 'metric';
+  key: string;
+  /** 'value' when every run's value is a finite number, else 'category' (strings, missing as "—"). */
+  type: 'value' | 'category';
+  /** The category axis's values in first-seen order. */
+  categories?: string[];
+}
+
+export interface ParallelData {
+  axes: ParallelAxis[];
+  /** One line per run (the runs' order): one entry per axis; null where a numeric value is missing. */
+  lines: { runId: string; name: string; values: (number | string | null)[] }[];
+}
+
+/**
+ * MLflow's parallel-coordinates comparison: one axis per param that differs among the runs (up to
+ * `maxParams`, in name order: a param every run shares only draws a flat line), then the metric
+ * (latest value); a line per run. A param is numeric when every run has a finite number for it.
+ */
+export function parallelCoordinates(runs: readonly RunSummary[], metric: string, maxParams = 8): ParallelData {
+  const rows = compareRows(runs).filter((r) => r.kind === 'param' && r.differs).slice(0, maxParams);
+  const MISSING = '—';
+  const axes: ParallelAxis[] = rows.map((r) => {
+    const numeric = r.values.every((v) => v !== undefined && v !== '' && Number.isFinite(Number(v)));
+    return numeric ? { kind: 'param', key: r.key, type: 'value' } : { kind: 'param', key: r.key, type: 'category', categories: [...new Set(r.values.map((v) => (v === undefined ? MISSING : String(v))))] };
+  });
+  axes.push({ kind: 'metric', key: metric, type: 'value' });
+  const lines = runs.map((run, i) => ({
+    runId: run.info.runId,
+    name: run.info.runName || run.info.runId.slice(0, 8),
+    values: [
+      ...rows.map((r, a) => {
+        const v = r.values[i];
+        if (axes[a]!.type === 'value') return Number(v);
+        return v === undefined ? MISSING : String(v);
+      }),
+      Number.isFinite(run.latest[metric]?.value) ? run.latest[metric]!.value : null,
+    ],
+  }));
+  return { axes, lines };
+}

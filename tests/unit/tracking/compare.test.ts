@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileTree, openFileTracker } from '../../../src/core/tracking/fileTracker.ts';
-import { compareRows, matches, parseFilter, sortRuns } from '../../../src/core/tracking/compare.ts';
+import { compareRows, matches, parallelCoordinates, parseFilter, sortRuns } from '../../../src/core/tracking/compare.ts';
 import type { RunSummary } from '../../../src/core/tracking/model.ts';
 
 let dir: string;
@@ -57,5 +57,32 @@ describe('sorting and comparison', () => {
     expect(diff).toContain('param:seed');
     expect(diff).not.toContain('param:learning_rate');
     expect(rows.find((r) => r.key === 'gamma')!.values).toEqual(['0.99', '0.99']);
+  });
+  it('parallel coordinates: an axis per differing param (numeric or category), then the metric; a line per run', () => {
+    const pick = sortRuns(runs.filter((r) => r.info.runName.startsWith('ppo-seed')), 'attributes.run_name', false);
+    const metric = 'losses/value_loss';
+    const pc = parallelCoordinates(pick, metric);
+    const rows = compareRows(pick).filter((r) => r.kind === 'param' && r.differs);
+    expect(pc.axes.map((a) => a.key)).toEqual([...rows.map((r) => r.key), metric]);
+    expect(pc.axes.at(-1)).toEqual({ kind: 'metric', key: metric, type: 'value' });
+    const seed = pc.axes.findIndex((a) => a.key === 'seed');
+    expect(pc.axes[seed]!.type).toBe('value');
+    expect(pc.lines.map((l) => l.values[seed])).toEqual(pick.map((r) => Number(r.params.seed)));
+    expect(pc.lines.map((l) => l.values.at(-1))).toEqual(pick.map((r) => r.latest[metric]?.value ?? null));
+    expect(pc.lines.map((l) => l.name)).toEqual(pick.map((r) => r.info.runName));
+    // A param with a non-number (or a run without it) is a category axis listing what occurs; a
+    // NaN metric (cnn-lr5e-2's val_loss) is a gap, not a point.
+    const cnn = sortRuns(runs.filter((r) => r.info.runName.startsWith('cnn')), 'attributes.run_name', false);
+    const pc2 = parallelCoordinates(cnn, 'val_loss');
+    const betas = pc2.axes.find((x) => x.key === 'adam/betas')!;
+    expect(betas).toMatchObject({ type: 'category', categories: expect.arrayContaining(['—', '(0.9, 0.999)']) });
+    const bi = pc2.axes.indexOf(betas);
+    expect(new Set(pc2.lines.map((l) => l.values[bi]))).toEqual(new Set(betas.categories));
+    expect(pc2.axes.find((x) => x.key === 'lr')!.type).toBe('value');
+    expect(pc2.lines.map((l) => l.values.at(-1))).toEqual(cnn.map((r) => (Number.isFinite(r.latest.val_loss?.value) ? r.latest.val_loss!.value : null)));
+    expect(pc2.lines.some((l) => l.values.at(-1) === null)).toBe(true);
+    // Runs that share every param: only the metric axis; maxParams caps the param axes.
+    expect(parallelCoordinates([pick[0]!, pick[0]!], metric).axes.map((a) => a.key)).toEqual([metric]);
+    expect(parallelCoordinates(pick, metric, 1).axes).toHaveLength(Math.min(1, rows.length) + 1);
   });
 });
