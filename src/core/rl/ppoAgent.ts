@@ -210,13 +210,26 @@ export class PPOAgent {
       this.cpu.set(name, Float32Array.from(d));
       tf.tidy(() => this.vars.get(name)!.assign(tf.tensor(d, shape)));
     }
-    this.cpuNets = null;
+    this.refreshCpuNets();
   }
 
   /** Refresh the CPU copy from the tf variables (after optimiser steps). */
   async syncFromVariables(): Promise<void> {
     for (const [name, v] of this.vars) this.cpu.set(name, Float32Array.from((await v.data()) as Float32Array));
-    this.cpuNets = null;
+    this.refreshCpuNets();
+  }
+
+  /** New weights into the existing workspace (the shapes never change): no new wasm memory per
+   *  training iteration (each one reserves address space until it is collected). */
+  private refreshCpuNets(): void {
+    if (!this.cpuNets) return;
+    const { ws, layers } = this.cpuNets;
+    for (const [net, sizes] of [['pi', this.piSizes], ['v', this.vSizes]] as const)
+      sizes.slice(1).forEach((_, l) => {
+        const [w, b] = [this.cpu.get(`${net}.w${l}`)!, this.cpu.get(`${net}.b${l}`)!];
+        ws.view32(layers[net][l]!.w, w.length).set(w);
+        ws.view32(layers[net][l]!.b, b.length).set(b);
+      });
   }
 
   private nets(): { ws: GemmWorkspace; layers: Record<'pi' | 'v', { w: number; b: number }[]> } {

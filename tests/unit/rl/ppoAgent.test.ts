@@ -72,6 +72,21 @@ describe('PPOAgent', () => {
     }
   });
 
+  it('new parameters reach the CPU forward (written into its existing workspace): same outputs as a fresh agent', () => {
+    const a = PPOAgent.create(topo, { init: 'torch', seed: 5, logStdInit: -0.5 });
+    const b = PPOAgent.create(topo, { init: 'orthogonal', seed: 9, logStdInit: 0 });
+    const obs = obsBatch(8, 3);
+    const before = a.act(obs, 8, { deterministic: true }); // builds a's workspace
+    a.setParameters(b.parameters());
+    const after = a.act(obs, 8, { deterministic: true });
+    const fresh = b.act(obs, 8, { deterministic: true });
+    expect(Array.from(after.means)).toEqual(Array.from(fresh.means));
+    expect(Array.from(after.values)).toEqual(Array.from(fresh.values));
+    expect(Array.from(after.means)).not.toEqual(Array.from(before.means));
+    a.dispose();
+    b.dispose();
+  });
+
   it('sampled actions: log-prob agrees with tfjs, noise is seeded, deterministic gives the mean', async () => {
     const agent = PPOAgent.create(topo, { init: 'torch', seed: 5, logStdInit: -0.5 });
     const obs = obsBatch(8, 3);
