@@ -139,7 +139,25 @@ ${configHelp(TRAIN_CONFIG_SPEC)}`,
       ...TRACKING_OPTIONS,
     });
     if (!v.out) throw new InputError('missing required option --out CKPT.hlckpt');
-    const config = resolveConfig(TRAIN_CONFIG_SPEC, configFromFlags(TRAIN_CONFIG_SPEC, v), 'inverse train');
+    const flags = configFromFlags(TRAIN_CONFIG_SPEC, v);
+    const store = v.state ? new FileStore(v.state) : undefined;
+    let resume: ResumeState | undefined;
+    let config = resolveConfig(TRAIN_CONFIG_SPEC, flags, 'inverse train');
+    if (v.resume) {
+      if (!store) throw new InputError('--resume needs --state DIR (where the run was saved)');
+      resume = await store.get<ResumeState>('inverse/run/latest');
+      if (!resume) throw new InputError('no saved run to resume in this directory', v.state);
+      // A resumed run keeps its settings — the data seed's default and the tracked params included;
+      // only --epochs (a new total) may change. A flag that contradicts the saved run is refused
+      // rather than silently ignored, and so are the ones that would change the network.
+      const saved: InverseTrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...resume.config };
+      for (const [key, value] of Object.entries(flags) as [keyof InverseTrainConfig, unknown][]) {
+        if (key === 'epochs' || JSON.stringify(value) === JSON.stringify(saved[key])) continue;
+        throw new InputError(`${JSON.stringify(value)} differs from the saved run's ${JSON.stringify(saved[key])}: a resumed run keeps its settings (only --epochs, the new total, can change)`, `--${flagName(key)}`);
+      }
+      for (const flag of ['hidden', 'init'] as const) if (v[flag] !== undefined) throw new InputError('a resumed run continues its own network: leave this option out', `--${flag}`);
+      config = { ...saved, ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}) };
+    }
     const { mode, seed } = config;
     const backend = await useBackend(v.backend);
     const data = await loadData(v, seed, ctx, mode !== 'real');
@@ -152,20 +170,6 @@ ${configHelp(TRAIN_CONFIG_SPEC)}`,
       for (const w of parsed.warnings) process.stderr.write(`warning: ${w}\n`);
       return onModelGrid(parsed.surface, grid, v.resample, file);
     });
-    const store = v.state ? new FileStore(v.state) : undefined;
-    let resume: ResumeState | undefined;
-    if (v.resume) {
-      if (!store) throw new InputError('--resume needs --state DIR (where the run was saved)');
-      resume = await store.get<ResumeState>('inverse/run/latest');
-      if (!resume) throw new InputError('no saved run to resume in this directory', v.state);
-      // A resumed run keeps its settings; only --epochs (a new total) may change. A flag that
-      // contradicts the saved run is refused rather than silently ignored.
-      const saved: InverseTrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...resume.config };
-      for (const [key, value] of Object.entries(configFromFlags(TRAIN_CONFIG_SPEC, v)) as [keyof InverseTrainConfig, unknown][]) {
-        if (key === 'epochs' || JSON.stringify(value) === JSON.stringify(saved[key])) continue;
-        throw new InputError(`${JSON.stringify(value)} differs from the saved run's ${JSON.stringify(saved[key])}: a resumed run keeps its settings (only --epochs, the new total, can change)`, `--${flagName(key)}`);
-      }
-    }
     const hidden = v.hidden ? intOption(v.hidden, '--hidden') : undefined;
     // Runs land in --tracking-uri (default ./mlruns): params = the config and the data, metrics =
     // the trainer's per-epoch records; Ctrl-C ends the run KILLED with its metrics so far.
@@ -188,7 +192,7 @@ ${configHelp(TRAIN_CONFIG_SPEC)}`,
           dataInfo: { ...(data?.info ?? {}), ...(real.length ? { real: real.map((s) => s.name ?? s.source) } : {}) },
           prior: (data?.ds.prior as unknown as JsonValue) ?? null,
         },
-        { store, resume, name: v.name, epochs: resume ? configFromFlags(TRAIN_CONFIG_SPEC, v).epochs : undefined },
+        { store, resume, name: v.name, epochs: resume ? flags.epochs : undefined },
         { ...ctx, onProgress: trackProgress(run, ctx.onProgress) },
       );
       const bytes = await encodeCheckpoint(result.checkpoint);

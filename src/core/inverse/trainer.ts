@@ -339,6 +339,12 @@ export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: 
   if (opts.resume && (opts.resume.dataShape.synthetic !== (synth?.set.n ?? 0) || opts.resume.dataShape.real !== (real?.set.n ?? 0))) {
     throw new InputError('the saved run was training on a different data set; regenerate the same data (same kind, n and seed) to resume it', where);
   }
+  // Same sizes is not same data: the saved state's checkpoint names what it trained on (kind, n,
+  // seed or file, real surfaces); a resume on anything else is refused, naming both.
+  const was = opts.resume ? init?.provenance.data : undefined;
+  if (was && inputs.dataInfo && canonicalJson(was) !== canonicalJson(inputs.dataInfo)) {
+    throw new InputError(`the saved run was training on ${canonicalJson(was)}, this resume has ${canonicalJson(inputs.dataInfo)}: pass the same data options to resume it`, where);
+  }
 
   const topology = init?.topology ?? defaultTopology(nk, nt, cfg.topology);
   const model = init ? new InverseHestonModel(topology, init.weights) : InverseHestonModel.fresh(topology, cfg.seed);
@@ -513,4 +519,10 @@ export async function trainInverse(config: Partial<InverseTrainConfig>, inputs: 
     optimizer.dispose();
     model.dispose();
   }
+}
+
+/** JSON with object keys sorted, so two descriptions of the same data compare equal. */
+function canonicalJson(x: JsonValue): string {
+  const sort = (v: JsonValue): JsonValue => (Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as { [k: string]: JsonValue })[k]!)])) : v);
+  return JSON.stringify(sort(x));
 }

@@ -23,7 +23,7 @@
  * A[r,0]·B[0,j] + A[r,1]·B[1,j] + … summed left to right with a separate multiply and add (wasm has
  * no implicit FMA), the exact operation sequence of the scalar loop: the kernels and the fallbacks
  * give the same bits (tested with tolerance 0), and every engine gives the same bits (IEEE-754
- * arithmetic is fully specified in wasm), so Node and browsers agree. float64 gives the same bits
+ * arithmetic is fully specified in wasm; NaN payloads aside), so Node and browsers agree. float64 gives the same bits
  * as the scalar A·Bᵀ kernel the PPO started on (~15 GMAC per CPU-second: the four FP pipes' limit
  * for f64x2 mul + add). float32 (four lanes: 29 GMAC per CPU-second, half the bytes of weights to
  * keep in cache) is what the PPO runs: the agent's weights ARE float32, and PyTorch and tfjs train
@@ -34,7 +34,7 @@
  */
 
 import { F32, F64, I32, V128, body, compileOnce, moduleBytes, op } from './wasmEncode.ts';
-import { tanh32, tanhBody } from './simdTanh.ts';
+import { simdTanhModuleBytes, tanh32 } from './simdTanh.ts';
 
 /** An element type's opcodes. */
 interface Elem {
@@ -139,18 +139,16 @@ function rowsBody(R: number, T: Elem): number[] {
 
 
 /** The module: imports env.mem; exports rows4 / rows1 (float64) and rows4f / rows1f (float32),
- *  each (a, b, c, bias, n, k, aRow, aStep: i32) → (), and tanhf (p, quads: i32) → () (math/simdTanh). */
+ *  each (a, b, c, bias, n, k, aRow, aStep: i32) → (). */
 export function simdGemmModuleBytes(): Uint8Array<ArrayBuffer> {
   const rows = [0x60, 8, I32, I32, I32, I32, I32, I32, I32, I32, 0];
-  const two = [0x60, 2, I32, I32, 0];
   return moduleBytes(
-    [rows, two],
+    [rows],
     [
       { type: 0, name: 'rows4', body: rowsBody(4, ELEM_F64) },
       { type: 0, name: 'rows1', body: rowsBody(1, ELEM_F64) },
       { type: 0, name: 'rows4f', body: rowsBody(4, ELEM_F32) },
       { type: 0, name: 'rows1f', body: rowsBody(1, ELEM_F32) },
-      { type: 1, name: 'tanhf', body: tanhBody() },
     ],
   );
 }
@@ -161,12 +159,13 @@ interface Kernels {
   rows1: RowsFn;
   rows4f: RowsFn;
   rows1f: RowsFn;
-  tanhf: (p: number, quads: number) => void;
 }
+type TanhFn = (p: number, quads: number) => void;
 
 let enabled = true;
 
 const gemmModule = compileOnce(simdGemmModuleBytes);
+const tanhModule = compileOnce(simdTanhModuleBytes);
 
 /** Whether the workspaces' products run on WebAssembly SIMD here (false: the scalar fallbacks). */
 export function simdGemmAvailable(): boolean {
@@ -218,6 +217,7 @@ export class GemmWorkspace {
   /** The wasm memory (null: plain buffer, scalar products). math/simdAdam binds to it too. */
   readonly memory: WebAssembly.Memory | null;
   private readonly kern: Kernels | null;
+  private readonly tanhf: TanhFn | null = null;
   private plain: ArrayBuffer | null = null;
   private v64 = new Float64Array(0);
   private v32 = new Float32Array(0);
@@ -230,6 +230,8 @@ export class GemmWorkspace {
     if (mod) {
       this.memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
       this.kern = new WebAssembly.Instance(mod, { env: { mem: this.memory } }).exports as unknown as Kernels;
+      const t = tanhModule();
+      this.tanhf = t ? (new WebAssembly.Instance(t, { env: { mem: this.memory } }).exports as unknown as { tanhf: TanhFn }).tanhf : null;
     } else {
       this.memory = null;
       this.kern = null;
@@ -306,9 +308,9 @@ export class GemmWorkspace {
   /** tanh in place over n float32 at float32 index `at` (math/simdTanh; the same bits either path). */
   tanh32(at: number, n: number): void {
     let i = 0;
-    if (this.kern && enabled) {
+    if (this.tanhf && enabled) {
       const quads = n >> 2;
-      this.kern.tanhf(at * 4, quads);
+      this.tanhf(at * 4, quads);
       i = 4 * quads;
     }
     const M = this.f32;

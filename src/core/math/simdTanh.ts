@@ -9,7 +9,8 @@
  * of a ~78 µs 8-env act (2 048). This kernel: 1.7 ns per element (4 096 in place, Node 20), a
  * straight line of ~25 vector ops per four.
  *
- * How (a = min(|x|, 9): tanh 9 rounds to 1 in float32; NaN stays NaN). E = expm1(−2a) by
+ * How (a = min(|x|, 9): tanh rounds to 1 in float32 above ~9.01, and at the clamp the kernel's 1 is
+ * one ulp from fround(tanh 9) = 0.99999994; NaN stays NaN). E = expm1(−2a) by
  * Cody–Waite reduction −2a = k·ln2 + r (k = −2a/ln2 rounded by adding 1.5·2²³, whose float bits
  * then hold k for 2^k; |r| ≤ ln2/2 + ε; ln2 split with a
  * 15-bit high part so k·LN2_HI is exact for |k| ≤ 26 and the subtraction is exact by Sterbenz),
@@ -20,7 +21,7 @@
  * both give the same bits in every engine; accuracy ≤ 4 float32 ulps of Math.tanh (tested; the
  * measured maximum is in tests/unit/math/simdTanh.test.ts).
  */
-import { I32, V128, body, op } from './wasmEncode.ts';
+import { I32, V128, body, moduleBytes, op } from './wasmEncode.ts';
 
 const f = Math.fround;
 const LN2_HI = f(0.693145751953125); // 0x3f317200
@@ -101,4 +102,10 @@ export function tanhBody(): number[] {
     ],
     code,
   );
+}
+
+/** The module: imports env.mem (a GemmWorkspace's memory) and exports tanhf(p, quads) → (). Its own
+ *  module, so each stays under the 4 KB that some browsers allow a synchronous main-thread compile. */
+export function simdTanhModuleBytes(): Uint8Array<ArrayBuffer> {
+  return moduleBytes([[0x60, 2, I32, I32, 0]], [{ type: 0, name: 'tanhf', body: tanhBody() }]);
 }

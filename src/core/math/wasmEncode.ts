@@ -128,7 +128,8 @@ export function compileOnce(bytes: () => Uint8Array<ArrayBuffer>): () => WebAsse
     mod = null;
     try {
       const b = bytes();
-      // Synchronous compile: each module is ~1–2 KB, under the browsers' 4 KB main-thread limit.
+      // Synchronous compile: the modules are 3.6 KB (GEMM), 0.8 KB (Adam) and 0.6 KB (tanh), each
+      // under the 4 KB some browsers allow a synchronous compile on the main thread.
       if (typeof WebAssembly !== 'undefined' && WebAssembly.validate(b)) mod = new WebAssembly.Module(b);
     } catch {
       mod = null;

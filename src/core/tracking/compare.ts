@@ -198,6 +198,8 @@ export interface ParallelAxis {
 
 export interface ParallelData {
   axes: ParallelAxis[];
+  /** Params that differ but were left out (past `maxParams`). */
+  moreParams: number;
   /** One line per run (the runs' order): one entry per axis; null where a numeric value is missing. */
   lines: { runId: string; name: string; values: (number | string | null)[] }[];
 }
@@ -208,10 +210,11 @@ export interface ParallelData {
  * (latest value); a line per run. A param is numeric when every run has a finite number for it.
  */
 export function parallelCoordinates(runs: readonly RunSummary[], metric: string, maxParams = 8): ParallelData {
-  const rows = compareRows(runs).filter((r) => r.kind === 'param' && r.differs).slice(0, maxParams);
+  const differing = compareRows(runs).filter((r) => r.kind === 'param' && r.differs);
+  const rows = differing.slice(0, maxParams);
   const MISSING = '—';
   const axes: ParallelAxis[] = rows.map((r) => {
-    const numeric = r.values.every((v) => v !== undefined && v !== '' && Number.isFinite(Number(v)));
+    const numeric = r.values.every((v) => v !== undefined && String(v).trim() !== '' && Number.isFinite(Number(v)));
     return numeric ? { kind: 'param', key: r.key, type: 'value' } : { kind: 'param', key: r.key, type: 'category', categories: [...new Set(r.values.map((v) => (v === undefined ? MISSING : String(v))))] };
   });
   axes.push({ kind: 'metric', key: metric, type: 'value' });
@@ -227,5 +230,5 @@ export function parallelCoordinates(runs: readonly RunSummary[], metric: string,
       Number.isFinite(run.latest[metric]?.value) ? run.latest[metric]!.value : null,
     ],
   }));
-  return { axes, lines };
+  return { axes, moreParams: differing.length - rows.length, lines };
 }

@@ -31,6 +31,18 @@ describe('inverse train --resume', () => {
       expect(lr.status).toBe(2);
       expect(lr.stderr).toContain('--lr');
       expect(lr.stderr).toMatch(/0\.01 differs from the saved run's 0\.002: a resumed run keeps its settings/);
+      // Left out, a setting is the saved run's — the data seed's default included (seed 4, not 1) …
+      const noSeed = data.filter((x, i) => x !== '--seed' && data[i - 1] !== '--seed');
+      const kept = cli([...noSeed, '--resume', '--epochs', '4']);
+      expect(kept.status, kept.stderr).toBe(0);
+      expect(JSON.parse(kept.stdout).epochs).toBe(4);
+      // … and other data of the same size, or another network, is refused.
+      const other = cli([...data, '--resume', '--epochs', '5', '--data-seed', '9']);
+      expect(other.status).toBe(2);
+      expect(other.stderr).toMatch(/the saved run was training on \{"kind":"heston","n":96,"seed":4,"source":"generated"\}, this resume has \{"kind":"heston","n":96,"seed":9,"source":"generated"\}/);
+      const hidden = cli([...data, '--resume', '--epochs', '5', '--hidden', '32']);
+      expect(hidden.status).toBe(2);
+      expect(hidden.stderr).toContain('--hidden');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

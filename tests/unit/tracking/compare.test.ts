@@ -84,5 +84,9 @@ describe('sorting and comparison', () => {
     // Runs that share every param: only the metric axis; maxParams caps the param axes.
     expect(parallelCoordinates([pick[0]!, pick[0]!], metric).axes.map((a) => a.key)).toEqual([metric]);
     expect(parallelCoordinates(pick, metric, 1).axes).toHaveLength(Math.min(1, rows.length) + 1);
+    expect(pc2.moreParams).toBe(0);
+    const capped = parallelCoordinates(cnn, 'val_loss', 2);
+    expect(capped.axes).toHaveLength(3);
+    expect(capped.moreParams).toBe(pc2.axes.length - 1 - 2);
   });
 });
