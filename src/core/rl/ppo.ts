@@ -31,7 +31,7 @@
  * minibatches.
  */
 import * as tf from '@tensorflow/tfjs';
-import { throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
+import { throwIfAborted, withEta, yieldToEventLoop, type JobContext } from '../jobs.ts';
 import { Rng } from '../math/rng.ts';
 import type { PauseGate } from '../inverse/pauseGate.ts';
 import type { Store } from '../store/store.ts';
@@ -582,6 +582,8 @@ function makeYielder(ctx: JobContext, gate?: PauseGate): () => Promise<void> {
 
 /** Train a fresh (or resumed) PPOAgent on `env`. */
 export async function trainPpo(env: VecEnvLike, partial: Partial<PPOConfig>, opts: TrainPpoOptions = {}, ctx: JobContext = {}): Promise<TrainPpoResult> {
+  // Every progress report after the first carries etaMs (time left at this run's rate): the page's "time left".
+  ctx = withEta(ctx);
   const cfg = resolvePpoConfig(opts.resume ? { ...opts.resume.config, ...partial, totalSteps: partial.totalSteps ?? opts.resume.config.totalSteps } : partial);
   const N = env.numEnvs;
   if (N !== cfg.numEnvs) throw new Error(`trainPpo: env has ${N} environments, config.numEnvs is ${cfg.numEnvs}`);

@@ -45,7 +45,7 @@ export interface PPOConfig {
 }
 
 export const PPO_CONFIG_SPEC: ConfigSpec<PPOConfig> = {
-  totalSteps: { default: 200_000, doc: 'environment steps in the whole run (CleanRL total_timesteps; 1e6 there, 200k here so a page run ends in minutes)', min: 1, integer: true, unit: 'steps' },
+  totalSteps: { default: 200_000, doc: 'environment steps in the whole run (CleanRL total_timesteps; 1e6 there, 200k here: ~20 s on the default page market on a 2-core machine)', min: 1, integer: true, unit: 'steps' },
   rolloutLen: { default: 2048, doc: 'steps collected per iteration over ALL environments (original design’s rollout_len); each env runs rolloutLen/numEnvs', min: 2, integer: true, unit: 'steps' },
   numEnvs: { default: 8, doc: 'environments stepped together with one batched policy call (original design: 1); must divide rolloutLen', min: 1, max: 1024, integer: true },
   gamma: { default: 0.99, doc: 'discount factor γ (original design)', min: 0, max: 1 },
@@ -67,7 +67,7 @@ export const PPO_CONFIG_SPEC: ConfigSpec<PPOConfig> = {
   targetKl: { default: null, doc: 'stop the epochs of an update once approx KL exceeds this (CleanRL target_kl; none = never)', nullable: true, min: 0 },
   rewardScale: { default: 1, doc: 'rewards are multiplied by this before GAE (keeps value targets O(1) for tiny per-bar PnL)', min: 0 },
   init: { default: 'torch', doc: "weight init: 'torch' = nn.Linear default U(±1/√fan_in) as the original design; 'orthogonal' = CleanRL (√2, policy head 0.01, value head 1)", choices: ['torch', 'orthogonal'] },
-  updateOn: { default: 'cpu', doc: "where the update runs: 'cpu' = hand-written float64 backprop (no kernel dispatch; fastest at 2 × 64 in Node and on wasm), 'tfjs' = the active tfjs backend (webgpu / webgl)", choices: ['cpu', 'tfjs'] },
+  updateOn: { default: 'cpu', doc: "where the update runs: 'cpu' = hand-written backprop on wasm SIMD, float32 products with float64 master weights (no kernel dispatch; fastest at 2 × 64 in Node and in the browser), 'tfjs' = the active tfjs backend (webgpu / webgl)", choices: ['cpu', 'tfjs'] },
   seed: { default: 1, doc: 'seeds the weights, the exploration noise, the minibatch order and the environments', min: 0, integer: true },
 };
 

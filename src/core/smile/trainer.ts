@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.ts';
 import { defaultsOf, resolveConfig, type ConfigSpec } from '../config.ts';
-import { throttledProgress, throwIfAborted, yieldToEventLoop, type JobContext } from '../jobs.ts';
+import { throttledProgress, throwIfAborted, withEta, yieldToEventLoop, type JobContext } from '../jobs.ts';
 import { Rng } from '../math/rng.ts';
 import type { JsonValue } from '../io/bundle.ts';
 import type { ActiveRun } from '../tracking/tracker.ts';
@@ -170,6 +170,7 @@ function runParams(cfg: SmileTrainConfig, model: SmileModelConfig, ds: SmileData
 }
 
 export async function trainSmile(config: Partial<SmileTrainConfig>, inputs: SmileTrainInputs, opts: SmileTrainOptions = {}, ctx: JobContext = {}): Promise<SmileTrainResult> {
+  ctx = withEta(ctx); // progress after the first report carries etaMs (the page's "time left")
   const t0 = Date.now();
   const cfg = resolveConfig(SMILE_TRAIN_SPEC, config, 'smile train config');
   const ds = buildSmileDataset(inputs.quotes, datasetConfigOf(cfg), inputs.session);

@@ -199,6 +199,16 @@ describe('trainPpo', () => {
     r.agent.dispose();
   }, 60_000);
 
+  it('reports each iteration with the time left from the second report on', async () => {
+    const reports: { done: number; total?: number; etaMs?: number }[] = [];
+    const r = await trainPpo(new RegimeVecEnv(4, 2), small, {}, { onProgress: (p) => void reports.push(p) });
+    expect(reports.map((p) => p.done)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(reports[0]!.etaMs).toBeUndefined(); // no rate yet
+    for (const p of reports.slice(1)) expect(p.etaMs).toBeGreaterThanOrEqual(0);
+    expect(reports.at(-1)!.etaMs).toBe(0);
+    r.agent.dispose();
+  });
+
   it('targetKl stops an update early; a cancel lands within ~50 ms', async () => {
     const r = await trainPpo(new RegimeVecEnv(4, 2), { ...small, epochs: 10, lr: 1e-2, targetKl: 1e-6 });
     expect(r.history.every((h) => h.epochsRun < 10)).toBe(true);

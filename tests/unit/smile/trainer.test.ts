@@ -65,8 +65,14 @@ describe('smile models and trainer', () => {
   it("logs the seed's params and metrics and the checkpoint artifact to a tracking run", async () => {
     const tracker = await openStoreTracker(new MemoryStore(), { heartbeat: false });
     const run = await tracker.startRun({ experiment: 'smile', name: 'mlp' });
-    const r = await trainSmile(tiny, inputs, { run });
+    const reports: { etaMs?: number; metrics?: { epochDone?: number } }[] = [];
+    const r = await trainSmile(tiny, inputs, { run }, { onProgress: (p) => void reports.push(p) });
     await run.end();
+    // The page's "time left": every report after the first carries it, 0 at the end.
+    expect(reports.length).toBeGreaterThan(1);
+    expect(reports[0]!.etaMs).toBeUndefined();
+    for (const p of reports.slice(1)) expect(p.etaMs).toBeGreaterThanOrEqual(0);
+    expect(reports.at(-1)!.etaMs).toBe(0);
     const rec = await tracker.getRecord(run.runId);
     expect(rec.params).toMatchObject({ lr: '0.003', seq_length: '8', epochs: '2', batch_size: '128', model: 'mlp', target: 'change', session_tz: 'UTC', iv_unit: 'decimal' });
     expect(rec.metrics.epoch_loss!.map((p) => p.step)).toEqual([1, 2]);
