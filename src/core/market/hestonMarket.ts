@@ -209,7 +209,7 @@ export async function simulateHestonMarket(config: Partial<HestonMarketConfig> =
   for (let t = 0; t < n; t++) {
     regime[t] = r;
     v[t] = vt;
-    s[t] = Math.exp(lnS);
+    s[t] = t === 0 ? c.s0 : Math.exp(lnS); // exp(log 40 000) is 39 999.99999999997: start at s0 itself
     if (t === n - 1) break;
     const p = c.regimes[r]!;
     const vn = qeVarianceStep(vt, p, dt, rngV);
