@@ -1,7 +1,8 @@
 /**
  * RL page in Chromium: train a few PPO iterations in the worker on a small simulated market,
  * cancel, resume the run stored in IndexedDB, then backtest the agent against the baselines.
- * Small on purpose (software GPU): 800 steps of market, 600 iterations of 512 steps over 4 envs.
+ * Small on purpose (software GPU): 800 steps of market, 150 iterations of the default 2048 steps
+ * and 10 epochs over 4 envs.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLab, screenshot, stopServer } from './harness.ts';
@@ -24,13 +25,12 @@ describe('RL page', () => {
         await input.fill(value);
         await input.dispatchEvent('change');
       };
-      // 600 iterations of a few ms each. The run is paused before it is cancelled, so the cancel
-      // lands mid-run however fast the update gets (1500 iterations of 128 steps once all finished
-      // between the progress poll and a direct Cancel click), and a cancel of a paused run is tested.
-      await set('totalSteps', String(512 * 600));
-      await set('rolloutLen', '512');
+      // 150 iterations of the default rollout and 10 epochs (~125 ms each here): the run is paused
+      // before it is cancelled, in its first two thirds, so the pause lands mid-run even when a
+      // click takes a second under load. Runs of 1500 × 128 steps and then 600 × 512 steps with 2
+      // epochs got faster than the click (the float32 update): they finished before it landed.
+      await set('totalSteps', String(2048 * 150));
       await set('numEnvs', '4');
-      await set('epochs', '2');
       // The form shows the seed's defaults beside each field.
       expect(await page.locator('[data-testid=rl-ppo-form]').textContent()).toContain('(default 2048 steps)');
       await page.getByTestId('rl-checkpoint-every').fill('1'); // store every iteration
@@ -39,7 +39,7 @@ describe('RL page', () => {
         for (const id of ['rl-form-error', 'rl-train-error']) if (await page.getByTestId(id).count()) return `${id}: ${await page.getByTestId(id).textContent()}`;
         return (await page.getByTestId('rl-progress-text').count()) ? await page.getByTestId('rl-progress-text').textContent() : 'no progress';
       };
-      await expect.poll(status, { timeout: 120_000 }).toMatch(/iteration ([2-9]|[1-9]\d|[1-5]\d\d)\/600/);
+      await expect.poll(status, { timeout: 120_000 }).toMatch(/iteration ([2-9]|[1-9]\d)\/150/);
       await page.click('[data-testid=rl-pause]');
       await expect.poll(status, { timeout: 10_000 }).toMatch(/^paused — /);
       await page.click('[data-testid=rl-cancel]');
@@ -48,11 +48,11 @@ describe('RL page', () => {
       // The stored run offers a resume from where it stopped.
       const resume = page.getByTestId('rl-resume-run');
       await resume.waitFor({ timeout: 10_000 });
-      expect(await resume.textContent()).toMatch(/Resume stored run \(([1-9]|[1-9]\d|[1-5]\d\d)\/600 iterations\)/);
+      expect(await resume.textContent()).toMatch(/Resume stored run \(([1-9]|[1-9]\d|1[0-4]\d)\/150 iterations\)/);
       await resume.click();
       await page.getByTestId('rl-trained').waitFor({ timeout: 120_000 });
-      expect(await page.getByTestId('rl-trained').textContent()).toContain('trained 600 iterations');
-      expect(await page.getByTestId('rl-last-diag').textContent()).toMatch(/iteration 600\/600: policy loss -?\d/);
+      expect(await page.getByTestId('rl-trained').textContent()).toContain('trained 150 iterations');
+      expect(await page.getByTestId('rl-last-diag').textContent()).toMatch(/iteration 150\/150: policy loss -?\d/);
       await page.click('[data-testid=rl-backtest]');
       const btStatus = async () => ((await page.getByTestId('rl-backtest-error').count()) ? `error: ${await page.getByTestId('rl-backtest-error').textContent()}` : await page.getByTestId('rl-stats').count());
       await expect.poll(btStatus, { timeout: 60_000 }).toBe(1);
