@@ -130,6 +130,10 @@ describe('Surfaces page', () => {
       const heston = await page.locator('[data-testid=calibrate-source] option', { hasText: 'Heston κ=2' }).getAttribute('value', { timeout: 30_000 });
       await page.selectOption('[data-testid=calibrate-source]', heston!);
       await expect.poll(() => page.locator('.panel p.muted', { hasText: 'library surface' }).count()).toBe(1);
+      // The page's own sample, fetched on opening, must not replace the choice when it lands late
+      // (a CI run once fitted it instead: κ 2.24): wait for the network, then check the choice held.
+      await page.waitForLoadState('networkidle');
+      expect(await page.locator('.panel p.muted', { hasText: 'library surface' }).count()).toBe(1);
       await page.locator('[data-testid=calibrate]').click();
       await expect.poll(() => page.locator('[data-testid=fit-result]').count(), { timeout: 60_000 }).toBe(1);
       const fitted = await page.locator('[data-testid=fit-result] tbody tr').first().locator('td').allTextContents();
