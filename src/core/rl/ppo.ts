@@ -36,7 +36,7 @@ import { Rng } from '../math/rng.ts';
 import type { PauseGate } from '../inverse/pauseGate.ts';
 import type { Store } from '../store/store.ts';
 import { computeGae } from './gae.ts';
-import { AGENT_STREAM, PPOAgent, parameterShapes } from './ppoAgent.ts';
+import { AGENT_STREAM, PPOAgent, mlpForward32, parameterShapes, type LayerAt } from './ppoAgent.ts';
 import { GemmWorkspace } from '../math/simdGemm.ts';
 import { AdamBuffers } from '../math/simdAdam.ts';
 import { DEFAULT_TRAIN_FRACTION, resolvePpoConfig, type PPOConfig } from './ppoConfig.ts';
@@ -326,6 +326,8 @@ export class CpuPpoUpdater {
   step = 0;
   private readonly names: { name: string; shape: number[]; offset: number; size: number }[];
   private readonly nets: Record<'pi' | 'v', CpuLayer[]>;
+  /** Per net: layer widths and the float32 weights' workspace indices, for mlpForward32. */
+  private readonly fwd: Record<'pi' | 'v', { sizes: number[]; layers: LayerAt[] }>;
   private readonly logStdOff: number;
   private readonly tanh: boolean;
   private scratch: Scratch | null = null;
@@ -358,6 +360,9 @@ export class CpuPpoUpdater {
       return sizes.slice(1).map((outD, l) => ({ inD: sizes[l]!, outD, w: at(`${net}.w${l}`), b: at(`${net}.b${l}`), wT: l === 0 ? -1 : this.ws.alloc32(sizes[l]! * outD) }));
     };
     this.nets = { pi: layers('pi', 1), v: layers('v', 1) };
+    const P = this.bufs.params32At;
+    const fwd = (Ls: CpuLayer[]) => ({ sizes: [Ls[0]!.inD, ...Ls.map((L) => L.outD)], layers: Ls.map((L) => ({ w: P + L.w, b: P + L.b })) });
+    this.fwd = { pi: fwd(this.nets.pi), v: fwd(this.nets.v) };
     this.logStdOff = at('logStd');
     this.refreshTransposes();
   }
@@ -383,23 +388,8 @@ export class CpuPpoUpdater {
 
   /** Forward of one net over the batch at S.x, keeping every layer's output (post-activation). */
   private forward(S: Scratch, net: 'pi' | 'v', B: number): Float32Array {
-    const P = this.bufs.params32At;
-    let input = S.x;
-    const Ls = this.nets[net];
-    for (let l = 0; l < Ls.length; l++) {
-      const L = Ls[l]!;
-      const out = S.acts[net][l]!;
-      this.ws.product32(B, L.outD, L.inD, input, P + L.w, out, P + L.b);
-      if (l + 1 < Ls.length) {
-        if (this.tanh) this.ws.tanh32(out, B * L.outD);
-        else {
-          const h = this.ws.view32(out, B * L.outD);
-          for (let i = 0; i < h.length; i++) h[i] = h[i]! > 0 ? h[i]! : 0;
-        }
-      }
-      input = out;
-    }
-    return this.ws.view32(input, B);
+    const f = this.fwd[net];
+    return this.ws.view32(mlpForward32(this.ws, B, f.sizes, S.x, f.layers, S.acts[net], this.tanh), B);
   }
 
   /** Backward of one net from dL/d(output) [B] (in deltas[last]); writes its part of the gradient. */

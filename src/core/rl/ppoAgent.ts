@@ -152,6 +152,35 @@ export function initialParameters(t: AgentTopology, init: PpoInit, seed: number,
   return out;
 }
 
+/** Workspace indices of one layer's W [in, out] and b (float32). */
+export interface LayerAt {
+  w: number;
+  b: number;
+}
+
+/**
+ * One MLP's float32 forward over n rows in a GemmWorkspace (the agent's rollout forward and the CPU
+ * update's, rl/ppo.ts): layer l reads the previous output (`input` first) and writes outs[l],
+ * hidden layers through tanh (math/simdTanh) or ReLU in place. Returns the last output's index.
+ */
+export function mlpForward32(ws: GemmWorkspace, n: number, sizes: readonly number[], input: number, layers: readonly LayerAt[], outs: readonly number[], tanh: boolean): number {
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const out = outs[l]!;
+    ws.product32(n, sizes[l + 1]!, sizes[l]!, input, layers[l]!.w, out, layers[l]!.b);
+    if (l + 2 < sizes.length) {
+      if (tanh) ws.tanh32(out, n * sizes[l + 1]!);
+      else {
+        const h = ws.view32(out, n * sizes[l + 1]!);
+        for (let k = 0; k < h.length; k++) h[k] = Math.max(0, h[k]!);
+      }
+    }
+    input = out;
+  }
+  return input;
+}
+
+type CpuNets = { ws: GemmWorkspace; layers: Record<'pi' | 'v', LayerAt[]> };
+
 let nextAgentSerial = 0;
 
 export class PPOAgent {
@@ -159,9 +188,9 @@ export class PPOAgent {
   /** tf variables by parameter name, in parameterShapes order. */
   readonly vars: Map<string, tf.Variable>;
   private cpu: Map<string, Float32Array>;
-  /** The CPU forward's weights and scratch, in one math/simdGemm workspace (rebuilt when the
-   *  parameters change): per net and layer the workspace indices of W [in, out] and b. */
-  private cpuNets: { ws: GemmWorkspace; layers: Record<'pi' | 'v', { w: number; b: number }[]> } | null = null;
+  /** The CPU forward's weights and scratch, in one math/simdGemm workspace (built on the first
+   *  act; new parameters are written into it): per net and layer the indices of W [in, out] and b. */
+  private cpuNets: CpuNets | null = null;
   /** Per batch size: workspace indices of the input and of each layer's output. */
   private scratch = new Map<number, { x: number; pi: number[]; v: number[] }>();
   private readonly piSizes: number[];
@@ -232,7 +261,7 @@ export class PPOAgent {
       });
   }
 
-  private nets(): { ws: GemmWorkspace; layers: Record<'pi' | 'v', { w: number; b: number }[]> } {
+  private nets(): CpuNets {
     if (this.cpuNets) return this.cpuNets;
     const ws = new GemmWorkspace();
     const put = (x: Float32Array) => {
@@ -258,20 +287,8 @@ export class PPOAgent {
     const tanh = this.topology.activation === 'tanh';
     return which.map((net) => {
       const sizes = net === 'pi' ? this.piSizes : this.vSizes;
-      let input = s.x;
-      for (let l = 0; l + 1 < sizes.length; l++) {
-        const out = s[net][l]!;
-        ws.product32(n, sizes[l + 1]!, sizes[l]!, input, layers[net][l]!.w, out, layers[net][l]!.b);
-        if (l + 2 < sizes.length) {
-          if (tanh) ws.tanh32(out, n * sizes[l + 1]!);
-          else {
-            const h = ws.view32(out, n * sizes[l + 1]!);
-            for (let k = 0; k < h.length; k++) h[k] = Math.max(0, h[k]!);
-          }
-        }
-        input = out;
-      }
-      return ws.view32(input, n * sizes.at(-1)!).slice();
+      const last = mlpForward32(ws, n, sizes, s.x, layers[net], s[net], tanh);
+      return ws.view32(last, n * sizes.at(-1)!).slice();
     });
   }
 
